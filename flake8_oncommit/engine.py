@@ -1,0 +1,113 @@
+"""The pipeline every front end shares: text -> pre-check -> parse -> analyse -> findings.
+
+The flake8 plugin, ``oncommit-fix`` and the library API call
+:func:`check_text`; the fixer takes the :class:`CheckResult` (tree and raw
+findings included) so a file is parsed once whether it is reported or fixed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from .analysis import Analysis, analyse
+from .config import DEFAULT_CONFIG, Config
+from .findings import Finding, RawFinding
+from .noqa import NoqaFilter, file_is_excluded
+from .positions import locate
+from .precheck import could_have_findings
+from .rules import RULES
+from .source import repair_legacy_async
+
+
+class ParseError(Exception):
+    """The text is not Python that libcst can parse."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+@dataclass
+class CheckResult:
+    """Findings for one text, with what the fixer needs to act on them."""
+
+    #: the analysed text: the input, or the input with legacy ``async`` renamed
+    text: str
+    findings: list[Finding] = field(default_factory=list)
+    analysis: Analysis | None = None
+    #: each reported finding with its node-level counterpart
+    pairs: list[tuple[Finding, RawFinding]] = field(default_factory=list)
+    repaired: bool = False
+
+
+def parse(text: str) -> tuple[cst.Module, frozenset[tuple[int, int]]]:
+    """Parse ``text``; on failure, retry once with legacy ``async`` renamed.
+
+    Returns the module and the positions that were renamed (empty when none).
+    """
+    try:
+        return cst.parse_module(text), frozenset()
+    except cst.ParserSyntaxError as error:
+        repair = repair_legacy_async(text)
+        if repair is not None:
+            try:
+                return cst.parse_module(repair.text), repair.positions
+            except cst.ParserSyntaxError:
+                pass
+        raise ParseError(_one_line(error.message), error.raw_line, error.raw_column) from None
+    except (RecursionError, MemoryError) as error:
+        raise ParseError(f"too deeply nested ({type(error).__name__})") from None
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def check_text(
+    text: str,
+    config: Config = DEFAULT_CONFIG,
+    *,
+    filename: str = "<string>",
+    honour_noqa: bool = True,
+) -> CheckResult:
+    """Every finding in ``text``, positioned, ``# noqa`` applied when asked.
+
+    Raises :class:`ParseError` when the text cannot be parsed.
+    """
+    if not could_have_findings(text, config):
+        return CheckResult(text)
+    if honour_noqa and file_is_excluded(text):
+        return CheckResult(text)
+    module, renamed = parse(text)
+    analysed_text = module.code if renamed else text
+    try:
+        analysis = analyse(module, config, legacy_async=renamed)
+    except RecursionError:
+        raise ParseError("too deeply nested to analyse (RecursionError)") from None
+    result = CheckResult(analysed_text, analysis=analysis, repaired=bool(renamed))
+    if not analysis.findings:
+        return result
+    spans = locate(module, [raw.node for raw in analysis.findings])
+    noqa = NoqaFilter(analysed_text) if honour_noqa else None
+    for raw in analysis.findings:
+        line, column, end_line, end_column = spans.get(id(raw.node), (1, 0, 1, 0))
+        if noqa is not None and noqa.suppresses(raw.code, line):
+            continue
+        finding = Finding(
+            line=line,
+            column=column,
+            code=raw.code,
+            message=raw.message,
+            end_line=end_line,
+            end_column=end_column,
+            fixable=raw.fix is not None,
+            reason=raw.reason if RULES[raw.code].fixable else None,
+        )
+        result.pairs.append((finding, raw))
+    result.pairs.sort(key=lambda pair: pair[0])
+    result.findings = [finding for finding, _ in result.pairs]
+    return result

@@ -1,0 +1,94 @@
+"""What the analysis reports: findings, and for fixable ones, how to fix them.
+
+:class:`Finding` is the public, position-based record every front end
+prints. The analysis first produces :class:`RawFinding` objects that still
+point at libcst nodes, so that the fixer can rewrite exactly those nodes in
+the tree that was analysed, without parsing again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+import libcst as cst
+
+from .names import Binding
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One problem at one place. ``column`` is 0-based, as flake8 expects."""
+
+    line: int
+    column: int
+    code: str
+    message: str
+    end_line: int
+    end_column: int
+    fixable: bool
+    #: why a finding of a fixable rule cannot be fixed here
+    reason: str | None = None
+
+    def format(self, path: str) -> str:
+        """``path:line:col: CODE message`` with a 1-based column, like flake8."""
+        text = f"{path}:{self.line}:{self.column + 1}: {self.code} {self.message}"
+        if self.reason:
+            text += f" (not auto-fixable: {self.reason})"
+        return text
+
+
+@dataclass(frozen=True)
+class DeferCall:
+    """OC101/OC106: wrap an enqueue statement in ``on_commit``."""
+
+    call: cst.Call
+    #: ``using=`` of the innermost atomic block, to pass on
+    using: cst.BaseExpression | None
+    #: Celery's ``*_on_commit`` twin of the method, when the call is Celery's
+    celery_twin: str | None
+    #: names visible at the call site, to reuse or avoid
+    names: dict[str, Binding]
+    #: the legacy django-q ``async`` was renamed here: the import may be missing
+    legacy_async: bool = False
+
+
+@dataclass(frozen=True)
+class PassCallable:
+    """OC102: ``on_commit(task.delay(x))`` -> ``on_commit(partial(task.delay, x))``."""
+
+    call: cst.Call
+    names: dict[str, Binding]
+
+
+@dataclass(frozen=True)
+class BindEagerly:
+    """OC103: a late-binding callback becomes ``partial`` with values bound now."""
+
+    callback: cst.BaseExpression
+    #: for a nested def passed by name: the def, and the names to bind
+    function: cst.FunctionDef | None
+    bound_names: tuple[str, ...]
+    names: dict[str, Binding]
+
+
+@dataclass(frozen=True)
+class SetUsing:
+    """OC104: add or correct ``using=`` on an ``on_commit`` call."""
+
+    call: cst.Call
+    using: cst.BaseExpression
+
+
+FixPlan = Union[DeferCall, PassCallable, BindEagerly, SetUsing]
+
+
+@dataclass
+class RawFinding:
+    """A finding still tied to the node it is about."""
+
+    code: str
+    node: cst.CSTNode
+    message: str
+    fix: FixPlan | None
+    reason: str | None = None

@@ -1,0 +1,141 @@
+"""What the task-queue and Django APIs look like: data, no logic.
+
+Each table names a library's calls by qualified name (as the import table
+resolves them) or by method name (for calls on objects whose type a linter
+cannot know, such as ``some_task.delay``).
+"""
+
+from __future__ import annotations
+
+#: The atomic decorator / context manager.
+ATOMIC = frozenset({"django.db.transaction.atomic"})
+
+#: What a name means when nothing in the file binds it (snippets, star imports).
+UNBOUND_NAMES = {"transaction": "django.db.transaction"}
+
+#: ``@transaction.non_atomic_requests`` exempts a view from ATOMIC_REQUESTS.
+NON_ATOMIC_REQUESTS = frozenset({"django.db.transaction.non_atomic_requests"})
+
+#: ``method_decorator`` lifts a function decorator onto methods.
+METHOD_DECORATOR = frozenset({"django.utils.decorators.method_decorator"})
+
+#: Functions that defer a callable until the transaction commits.
+ON_COMMIT_FUNCTIONS = frozenset({"django.db.transaction.on_commit"})
+
+#: Methods that defer: ``connection.on_commit``, ``connections[a].on_commit``,
+#: and Celery 5.4's ``Task.delay_on_commit`` / ``apply_async_on_commit``.
+ON_COMMIT_METHOD = "on_commit"
+DEFERRED_ENQUEUE_METHODS = frozenset({"delay_on_commit", "apply_async_on_commit"})
+
+#: Methods that send a task whatever the receiver is called.
+#: Celery ``delay``/``apply_async`` (also RQ ``@job`` functions and canvases),
+#: ``send_task`` (Celery app), RQ queues, Huey's ``enqueue`` and Django tasks.
+ENQUEUE_METHODS: dict[str, str] = {
+    "delay": "celery",
+    "apply_async": "celery",
+    "send_task": "celery",
+    "enqueue": "rq",
+    "enqueue_call": "rq",
+    "enqueue_in": "rq",
+    "enqueue_at": "rq",
+    "enqueue_many": "rq",
+    "aenqueue": "django",
+}
+
+#: Celery methods with an ``*_on_commit`` twin (Celery 5.4+ DjangoTask).
+CELERY_ON_COMMIT_TWIN = {"delay": "delay_on_commit", "apply_async": "apply_async_on_commit"}
+
+#: Functions that send a job, matched on the last component of the name
+#: (django-q's functions are commonly re-exported or star-imported).
+ENQUEUE_FUNCTION_NAMES: dict[str, str] = {
+    "async_task": "django-q",
+    "async_chain": "django-q",
+    "async_iter": "django-q",
+}
+
+#: Functions that send a job, matched on the full qualified name.
+ENQUEUE_FUNCTIONS: dict[str, str] = {
+    "django_rq.enqueue": "rq",
+    "django_rq.queues.enqueue": "rq",
+}
+
+#: django-q classes whose ``.run()`` sends the job.
+DJANGO_Q_RUNNABLES = frozenset(
+    {
+        "django_q.tasks.AsyncTask",
+        "django_q.tasks.Chain",
+        "django_q.AsyncTask",
+        "django_q.Chain",
+    }
+)
+
+#: Dramatiq actor methods; only on receivers known to be actors.
+DRAMATIQ_SEND_METHODS = frozenset({"send", "send_with_options"})
+DRAMATIQ_ACTOR_DECORATORS = frozenset({"dramatiq.actor", "django_dramatiq.actor"})
+
+#: Celery canvas constructors: calling the result sends it.
+CELERY_CANVAS_MULTI = frozenset(
+    {
+        "celery.chain",
+        "celery.group",
+        "celery.chord",
+        "celery.chunks",
+        "celery.xmap",
+        "celery.xstarmap",
+        "celery.canvas.chain",
+        "celery.canvas.group",
+        "celery.canvas.chord",
+        "celery.canvas.chunks",
+        "celery.canvas.xmap",
+        "celery.canvas.xstarmap",
+        "celery.canvas._chain",
+    }
+)
+CELERY_SIGNATURE = frozenset({"celery.signature", "celery.canvas.signature", "celery.canvas.Signature", "celery.Signature"})
+#: Methods that build a signature without sending it.
+SIGNATURE_METHODS = frozenset({"s", "si", "signature", "subtask"})
+
+#: Decorators whose functions enqueue when called (Huey).
+HUEY_TASK_DECORATORS = frozenset(
+    {
+        "huey.contrib.djhuey.task",
+        "huey.contrib.djhuey.db_task",
+        "huey.contrib.djhuey.HUEY.task",
+        "huey.contrib.djhuey.HUEY.db_task",
+    }
+)
+HUEY_TASK_METHODS = frozenset({"task", "db_task"})
+HUEY_CLASSES = frozenset(
+    {
+        "huey.Huey",
+        "huey.RedisHuey",
+        "huey.PriorityRedisHuey",
+        "huey.RedisExpireHuey",
+        "huey.SqliteHuey",
+        "huey.MemoryHuey",
+        "huey.FileHuey",
+        "huey.api.Huey",
+        "huey.contrib.djhuey.HUEY",
+    }
+)
+#: A Huey task's ``.schedule(...)`` enqueues with a delay.
+HUEY_SCHEDULE_METHOD = "schedule"
+
+#: RQ's job decorator: ``.delay()`` of the function enqueues.
+RQ_JOB_DECORATORS = frozenset({"rq.decorators.job", "rq.job", "django_rq.job", "django_rq.decorators.job"})
+
+#: Celery task decorators (a direct call runs inline: not an enqueue).
+CELERY_TASK_DECORATORS = frozenset({"celery.shared_task", "celery.task"})
+
+#: Django 6 tasks / django-tasks.
+DJANGO_TASK_DECORATORS = frozenset({"django.tasks.task", "django_tasks.task"})
+
+#: Django signals: ``.send()`` dispatches receivers, it is not a job.
+SIGNAL_CLASSES = frozenset({"django.dispatch.Signal", "django.dispatch.dispatcher.Signal"})
+SIGNAL_MODULES = (
+    "django.db.models.signals.",
+    "django.core.signals.",
+    "django.test.signals.",
+    "django.dispatch.",
+    "django.contrib.auth.signals.",
+)

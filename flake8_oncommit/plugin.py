@@ -1,0 +1,54 @@
+"""The flake8 adapter: hands flake8's lines to the engine, yields its findings.
+
+flake8 parses every file with ``ast`` before plugins run; that tree is not
+used here (the engine works on libcst), and files ``ast`` cannot parse never
+reach the plugin (flake8 reports E999). ``# noqa`` is left to flake8.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from . import __version__
+from .config import DEFAULT_CONFIG, Config
+from .engine import ParseError, check_text
+from .rules import PARSE_ERROR_CODE
+
+Flake8Result = tuple[int, int, str, type]
+
+
+class Plugin:
+    """Entry point ``OC = flake8_oncommit.plugin:Plugin``."""
+
+    name = "flake8-oncommit"
+    version = __version__
+    config: Config = DEFAULT_CONFIG
+
+    def __init__(self, tree: ast.AST, lines: Sequence[str], filename: str = "<string>") -> None:
+        self.lines = lines
+        self.filename = filename
+
+    @classmethod
+    def add_options(cls, option_manager: Any) -> None:
+        from .options import register_flake8_options
+
+        register_flake8_options(option_manager)
+
+    @classmethod
+    def parse_options(cls, options: Any) -> None:
+        from .options import config_from_flake8
+
+        cls.config = config_from_flake8(options)
+
+    def run(self) -> Iterator[Flake8Result]:
+        text = "".join(self.lines)
+        try:
+            result = check_text(text, self.config, filename=self.filename, honour_noqa=False)
+        except ParseError as error:
+            message = f"{PARSE_ERROR_CODE} cannot parse: {error.message}"
+            yield error.line, error.column, message, type(self)
+            return
+        for finding in result.findings:
+            yield finding.line, finding.column, f"{finding.code} {finding.message}", type(self)

@@ -1,0 +1,51 @@
+"""Cheap text tests that let most files skip the parse.
+
+Parsing with libcst is the expensive step (about 8x ``ast.parse``). A file
+can only hold a finding if it mentions an atomic block, an ``on_commit``
+call or ``ATOMIC_REQUESTS`` (or, with atomic-requests on, a view), and, for
+the enqueue rules, something that can send a job. Substring tests on the
+raw text answer that in microseconds; a false "maybe" only costs a parse.
+"""
+
+from __future__ import annotations
+
+from .config import Config
+
+#: Words present in any file where a transaction context can appear.
+_CONTEXT_WORDS = ("atomic", "on_commit", "ATOMIC_REQUESTS")
+
+#: Words present wherever a job can be sent (method names, django-q
+#: functions, Huey/Dramatiq task decorators, Celery canvases).
+_ENQUEUE_WORDS = (
+    "delay",
+    "apply_async",
+    "send_task",
+    "enqueue",
+    "async",
+    "task",
+    "send",
+    ".run(",
+    "chain",
+    "group",
+    "chord",
+    "actor",
+    "huey",
+)
+
+
+def _last_parts(names: frozenset[str]) -> tuple[str, ...]:
+    return tuple(name.rsplit(".", 1)[-1] for name in names if name)
+
+
+def could_have_findings(text: str, config: Config) -> bool:
+    """False only when ``text`` certainly holds no finding under ``config``."""
+    context_words = _CONTEXT_WORDS + _last_parts(config.atomic_wrappers | config.safe_deferrers)
+    if config.atomic_requests != "false":
+        # Any view may run inside the request's transaction.
+        context_words += ("request", "View", "view")
+    if not any(word in text for word in context_words):
+        return False
+    if "on_commit" in text or "ATOMIC_REQUESTS" in text:
+        return True
+    enqueue_words = _ENQUEUE_WORDS + _last_parts(config.enqueue_functions) + tuple(config.enqueue_methods)
+    return any(word in text for word in enqueue_words)

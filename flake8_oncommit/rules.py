@@ -1,0 +1,285 @@
+"""The rule catalogue: the single source of codes, messages and documentation.
+
+The flake8 plugin, ``oncommit-fix``, the SARIF output and ``docs/rules.md``
+all read this table; a test fails when a code lacks docs or fixtures.
+Codes are stable once released.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: what it finds, why it matters, and how it is fixed."""
+
+    code: str
+    name: str
+    #: one-line message template; ``{call}`` and friends are filled per finding
+    message: str
+    #: a short sentence for rule listings (SARIF ``shortDescription``)
+    summary: str
+    why: str
+    bad: str
+    good: str
+    fix: str
+    fixable: bool
+    #: the setting that switches the rule on, for opt-in rules
+    opt_in: str | None = None
+    options: tuple[str, ...] = ()
+
+
+RULES: dict[str, Rule] = {}
+
+
+def _add(rule: Rule) -> None:
+    RULES[rule.code] = rule
+
+
+_add(
+    Rule(
+        code="OC101",
+        name="enqueue-in-atomic",
+        message=(
+            "{call} enqueued inside transaction.atomic() before commit; a worker "
+            "may run it before the data is visible - defer it with "
+            "transaction.on_commit()"
+        ),
+        summary="A task is enqueued inside an atomic block and not deferred.",
+        why=(
+            "The broker receives the job at once, while the transaction is still "
+            "open. A worker can pick it up before COMMIT, look for a row that is "
+            "not visible yet (or is stale), and fail, or create a duplicate with "
+            "get_or_create. If the transaction rolls back, the job runs for data "
+            "that never existed. Tests rarely see it: TestCase wraps every test in "
+            "a transaction and eager mode runs tasks inline."
+        ),
+        bad=(
+            "@transaction.atomic\n"
+            "def place_order(cart):\n"
+            "    order = Order.objects.create(cart=cart)\n"
+            "    send_confirmation.delay(order.pk)\n"
+        ),
+        good=(
+            "@transaction.atomic\n"
+            "def place_order(cart):\n"
+            "    order = Order.objects.create(cart=cart)\n"
+            "    transaction.on_commit(partial(send_confirmation.delay, order.pk))\n"
+        ),
+        fix=(
+            "`oncommit-fix` wraps the call: `task.delay(a, b=c)` becomes "
+            "`transaction.on_commit(partial(task.delay, a, b=c))` (arguments are "
+            "still evaluated where they were), passing `using=` of the innermost "
+            "atomic block. With `--style celery`, Celery calls become "
+            "`task.delay_on_commit(...)` / `task.apply_async_on_commit(...)`. Only "
+            "expression statements are rewritten: when the result is used "
+            "(`r = task.delay()`), the finding is reported as not fixable."
+        ),
+        fixable=True,
+        options=(
+            "enqueue-functions",
+            "enqueue-methods",
+            "atomic-wrappers",
+            "safe-deferrers",
+            "transactional-queues",
+            "fix-style",
+        ),
+    )
+)
+
+_add(
+    Rule(
+        code="OC102",
+        name="on-commit-called-enqueue",
+        message=(
+            "{call} runs now and on_commit() receives its result; the task is "
+            "sent before commit and Django raises at run time - pass a callable: "
+            "on_commit(partial({callee}, ...))"
+        ),
+        summary="on_commit() is given the result of an enqueue call instead of a callable.",
+        why=(
+            "`transaction.on_commit(task.delay(x))` calls `task.delay(x)` first, "
+            "immediately, inside the transaction, and hands its return value (an "
+            "AsyncResult, a Job, None) to on_commit. The task is already queued "
+            "before commit, exactly the race on_commit was meant to prevent, and "
+            "Django then raises TypeError because the value is not callable."
+        ),
+        bad="transaction.on_commit(send_receipt.delay(order.pk))\n",
+        good="transaction.on_commit(partial(send_receipt.delay, order.pk))\n",
+        fix=(
+            "The call becomes a `partial` with the same arguments: "
+            "`on_commit(partial(send_receipt.delay, order.pk))`. Keyword arguments "
+            "of on_commit itself (`using=`, `robust=`) are kept."
+        ),
+        fixable=True,
+        options=("enqueue-functions", "enqueue-methods"),
+    )
+)
+
+_add(
+    Rule(
+        code="OC103",
+        name="on-commit-late-binding",
+        message=(
+            "on_commit() callback created in a loop reads {names}, which the loop "
+            "rebinds; every callback sees the last value at commit - bind it now "
+            "with partial()"
+        ),
+        summary="An on_commit callback in a loop reads the loop variable late.",
+        why=(
+            "A lambda or nested function looks its free variables up when it "
+            "runs, at commit, not when it is registered. Registered in a loop, "
+            "every callback reads the value of the last iteration: the last "
+            "object is processed N times and the others never."
+        ),
+        bad=(
+            "for order in orders:\n"
+            "    transaction.on_commit(lambda: notify.delay(order.pk))\n"
+        ),
+        good=(
+            "for order in orders:\n"
+            "    transaction.on_commit(partial(notify.delay, order.pk))\n"
+        ),
+        fix=(
+            "A lambda whose body is a single call becomes `partial(callee, args...)`, "
+            "so the arguments are evaluated at registration. A nested def passed by "
+            "name gets the names it reads as parameters bound by `partial`. When the "
+            "callback cannot be rewritten safely, the finding is reported as not "
+            "fixable."
+        ),
+        fixable=True,
+    )
+)
+
+_add(
+    Rule(
+        code="OC104",
+        name="on-commit-wrong-database",
+        message=(
+            "on_commit() registered on {registered} inside atomic(using={expected}); "
+            "it fires on the wrong commit, or at once - pass using={expected}"
+        ),
+        summary="on_commit() is registered on another database than the enclosing atomic block.",
+        why=(
+            "on_commit() attaches the callback to one connection: the default "
+            "database unless `using=` says otherwise. Inside "
+            "`atomic(using=\"replica_writer\")`, a callback on the default "
+            "connection fires immediately when that connection has no "
+            "transaction open, or on an unrelated commit, before the data it "
+            "needs is committed."
+        ),
+        bad=(
+            "with transaction.atomic(using=\"billing\"):\n"
+            "    invoice = Invoice.objects.using(\"billing\").create(total=total)\n"
+            "    transaction.on_commit(partial(email_invoice.delay, invoice.pk))\n"
+        ),
+        good=(
+            "with transaction.atomic(using=\"billing\"):\n"
+            "    invoice = Invoice.objects.using(\"billing\").create(total=total)\n"
+            "    transaction.on_commit(partial(email_invoice.delay, invoice.pk), using=\"billing\")\n"
+        ),
+        fix=(
+            "`using=` of the innermost atomic block is added to the on_commit call "
+            "or replaces the wrong one. Only reported when both sides are known "
+            "(a literal, or the same expression text)."
+        ),
+        fixable=True,
+    )
+)
+
+_add(
+    Rule(
+        code="OC105",
+        name="enqueue-through-helper",
+        message=(
+            "{call} enqueues a task before commit ({chain}); fix it inside the "
+            "helper with transaction.on_commit()"
+        ),
+        summary="Inside an atomic block, a project function is called that enqueues a task.",
+        why=(
+            "The enqueue is not written in the atomic block, but a helper called "
+            "there sends the task: the race is the same as OC101, one call away."
+        ),
+        bad=(
+            "def notify(user):\n"
+            "    send_welcome.delay(user.pk)\n"
+            "\n"
+            "@transaction.atomic\n"
+            "def signup(form):\n"
+            "    user = form.save()\n"
+            "    notify(user)\n"
+        ),
+        good=(
+            "def notify(user):\n"
+            "    transaction.on_commit(partial(send_welcome.delay, user.pk))\n"
+        ),
+        fix="Not automatic: the message points at the enqueue inside the helper, where the fix belongs.",
+        fixable=False,
+    )
+)
+
+_add(
+    Rule(
+        code="OC106",
+        name="enqueue-in-atomic-request",
+        message=(
+            "{call} enqueued in a view while ATOMIC_REQUESTS wraps every request in "
+            "a transaction; a worker may run it before commit - defer it with "
+            "transaction.on_commit()"
+        ),
+        summary="A view enqueues a task while ATOMIC_REQUESTS makes every request atomic.",
+        why=(
+            "With `DATABASES[alias][\"ATOMIC_REQUESTS\"] = True`, Django runs every "
+            "view inside one transaction that commits after the response is "
+            "built. A task enqueued in the view races that commit exactly as in "
+            "OC101, although no atomic block is written in the code."
+        ),
+        bad=(
+            "def signup(request):\n"
+            "    user = User.objects.create(email=request.POST[\"email\"])\n"
+            "    send_welcome.delay(user.pk)\n"
+        ),
+        good=(
+            "def signup(request):\n"
+            "    user = User.objects.create(email=request.POST[\"email\"])\n"
+            "    transaction.on_commit(partial(send_welcome.delay, user.pk))\n"
+        ),
+        fix="As OC101. `@transaction.non_atomic_requests` on a view exempts it.",
+        fixable=True,
+        opt_in="atomic-requests",
+        options=("atomic-requests",),
+    )
+)
+
+_add(
+    Rule(
+        code="OC107",
+        name="top-level-atomic-requests",
+        message=(
+            "ATOMIC_REQUESTS set at the top level of settings is ignored by Django; "
+            "set it inside each DATABASES entry"
+        ),
+        summary="A settings module assigns a top-level ATOMIC_REQUESTS, which Django ignores.",
+        why=(
+            "Django reads ATOMIC_REQUESTS only from each `DATABASES` entry. A "
+            "top-level `ATOMIC_REQUESTS = True` does nothing: the views the team "
+            "believes atomic are not (or the reverse), so both the transaction "
+            "guarantees and the reasoning about task races are wrong."
+        ),
+        bad="ATOMIC_REQUESTS = True\nDATABASES = {\"default\": {\"ENGINE\": \"django.db.backends.postgresql\"}}\n",
+        good=(
+            "DATABASES = {\n"
+            "    \"default\": {\"ENGINE\": \"django.db.backends.postgresql\", \"ATOMIC_REQUESTS\": True},\n"
+            "}\n"
+        ),
+        fix="Not automatic: decide what the project wants, then move the key into DATABASES.",
+        fixable=False,
+    )
+)
+
+#: The pseudo-code used for files that cannot be read or parsed.
+PARSE_ERROR_CODE = "OC000"
+
+#: Every code is selected by default; opt-in rules also need their setting.
+DEFAULT_SELECT: frozenset[str] = frozenset(RULES)

@@ -1,0 +1,114 @@
+"""Reading a file into text and back, and the one source-level repair.
+
+A file is kept as it was found: its encoding (PEP 263 cookie), a UTF-8 BOM
+and its line endings survive a rewrite byte for byte. The text handed to the
+analysis is the decoded file without the BOM, line endings untouched (libcst
+keeps ``\\r\\n`` as it finds it).
+
+``repair_legacy_async`` turns django-q's pre-1.0 ``async(...)`` (a syntax
+error since Python 3.7, when ``async`` became a keyword) into ``async_task``,
+the name django-q 1.0 gave it, so the call can be parsed, reported and fixed.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+
+BOM = codecs.BOM_UTF8
+
+
+class SourceError(Exception):
+    """A file whose bytes cannot be turned into Python source text."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """Decoded text plus what is needed to write it back identically."""
+
+    text: str
+    encoding: str
+    bom: bool
+
+    def encode(self, text: str) -> bytes:
+        data = text.encode(self.encoding)
+        return BOM + data if self.bom else data
+
+
+def decode(data: bytes) -> SourceFile:
+    """Decode like the interpreter does: BOM, coding cookie, else UTF-8."""
+    if b"\x00" in data:
+        raise SourceError("binary file (contains NUL bytes)")
+    bom = data.startswith(BOM)
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        raise SourceError(str(error)) from None
+    if encoding == "utf-8-sig":
+        encoding = "utf-8"
+    body = data[len(BOM) :] if bom else data
+    try:
+        text = body.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as error:
+        raise SourceError(f"cannot decode as {encoding}: {error}") from None
+    return SourceFile(text=text, encoding=encoding, bom=bom)
+
+
+_LEGACY_ASYNC = re.compile(r"\basync\b(?!\s+(?:def|with|for)\b)")
+
+
+def has_legacy_async(text: str) -> bool:
+    """Cheap test: ``async`` used other than as ``async def/with/for``."""
+    return _LEGACY_ASYNC.search(text) is not None
+
+
+@dataclass(frozen=True)
+class Repair:
+    """The repaired text and where ``async`` became ``async_task`` (line, col)."""
+
+    text: str
+    positions: frozenset[tuple[int, int]]
+
+
+def repair_legacy_async(text: str) -> Repair | None:
+    """Rename django-q's legacy ``async`` name to ``async_task``.
+
+    Only the NAME token ``async`` that is not followed by ``def``, ``with``
+    or ``for`` is renamed: a call ``async(...)``, an attribute
+    ``tasks.async(...)`` or an import ``from django_q.tasks import async``.
+    Strings and comments are left alone. Returns None when nothing changed
+    or the text does not tokenize.
+    """
+    if not has_legacy_async(text):
+        return None
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return None
+    significant = [
+        tok
+        for tok in tokens
+        if tok.type not in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT)
+    ]
+    hits: list[tuple[int, int]] = []
+    for index, tok in enumerate(significant):
+        if tok.type != tokenize.NAME or tok.string != "async":
+            continue
+        following = significant[index + 1] if index + 1 < len(significant) else None
+        if following is not None and following.type == tokenize.NAME and following.string in (
+            "def",
+            "with",
+            "for",
+        ):
+            continue
+        hits.append(tok.start)
+    if not hits:
+        return None
+    lines = text.splitlines(keepends=True)
+    for line, col in reversed(hits):
+        row = lines[line - 1]
+        lines[line - 1] = row[:col] + "async_task" + row[col + len("async") :]
+    return Repair(text="".join(lines), positions=frozenset(hits))

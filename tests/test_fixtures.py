@@ -1,0 +1,110 @@
+"""Every fixture, through the engine and through real flake8.
+
+The expectations are the ``# expect:`` comments in each fixture; see
+fixture_format.py for the format.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flake8_oncommit import check_source
+from flake8_oncommit.config import config_from_mapping
+from fixture_format import Fixture, all_fixtures, with_noqa
+
+FIXTURES = all_fixtures()
+IDS = [f.name for f in FIXTURES]
+
+
+def engine_findings(fixture: Fixture) -> list[tuple[int, str, bool]]:
+    config = config_from_mapping(fixture.config, fixture.name)
+    findings = check_source(fixture.text, config=config, filename=fixture.name)
+    return sorted((f.line, f.code, f.fixable) for f in findings)
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=IDS)
+def test_engine_reports_exactly_the_expectations(fixture: Fixture) -> None:
+    expected = sorted((e.line, e.code, e.fixable) for e in fixture.expectations)
+    assert engine_findings(fixture) == expected
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=IDS)
+def test_engine_honours_noqa(fixture: Fixture) -> None:
+    config = config_from_mapping(fixture.config, fixture.name)
+    assert check_source(with_noqa(fixture), config=config, filename=fixture.name) == []
+
+
+# --------------------------------------------------------------------------
+# The same fixtures through flake8, run as users run it.
+
+_FLAKE8_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>OC\d{3}) ")
+
+
+def flake8_options(config: dict[str, str]) -> list[str]:
+    return [f"--oncommit-{key}={value}" for key, value in sorted(config.items()) if key not in ("select", "ignore")]
+
+
+def run_flake8(root: Path, fixtures: list[Fixture], texts: dict[str, str]) -> dict[str, list[tuple[int, str]]]:
+    """Copy ``texts`` under ``root`` (by fixture name) and run flake8 once per config group."""
+    results: dict[str, list[tuple[int, str]]] = {f.name: [] for f in fixtures}
+    groups: dict[tuple[str, ...], list[Fixture]] = {}
+    for fixture in fixtures:
+        groups.setdefault(tuple(flake8_options(fixture.config)), []).append(fixture)
+    for index, (options, members) in enumerate(groups.items()):
+        group_root = root / f"group{index}"
+        for fixture in members:
+            target = group_root / fixture.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(texts[fixture.name], encoding="utf-8")
+        proc = subprocess.run(
+            [sys.executable, "-m", "flake8", "--isolated", "--select=OC", *options, "."],
+            cwd=group_root,
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode in (0, 1), proc.stderr
+        for line in proc.stdout.splitlines():
+            match = _FLAKE8_LINE.match(line)
+            assert match, f"unexpected flake8 output: {line!r}"
+            name = Path(match["path"]).as_posix().removeprefix("./")
+            results[name].append((int(match["line"]), match["code"]))
+    return {name: sorted(found) for name, found in results.items()}
+
+
+@pytest.fixture(scope="session")
+def flake8_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple[int, str]]]:
+    root = tmp_path_factory.mktemp("flake8")
+    return run_flake8(root, FIXTURES, {f.name: f.text for f in FIXTURES})
+
+
+@pytest.fixture(scope="session")
+def flake8_noqa_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple[int, str]]]:
+    root = tmp_path_factory.mktemp("flake8-noqa")
+    return run_flake8(root, FIXTURES, {f.name: with_noqa(f) for f in FIXTURES})
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=IDS)
+def test_flake8_reports_exactly_the_expectations(
+    fixture: Fixture, flake8_results: dict[str, list[tuple[int, str]]]
+) -> None:
+    if "legacy-syntax" in fixture.flags:
+        # flake8 cannot parse pre-3.7 syntax (E999) and runs no plugin on it.
+        assert flake8_results[fixture.name] == []
+        return
+    assert flake8_results[fixture.name] == fixture.expected()
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=IDS)
+def test_flake8_honours_noqa(fixture: Fixture, flake8_noqa_results: dict[str, list[tuple[int, str]]]) -> None:
+    assert flake8_noqa_results[fixture.name] == []
+
+
+def test_there_are_enough_fixtures() -> None:
+    assert len(FIXTURES) >= 40
+    assert shutil.which("flake8") or True
