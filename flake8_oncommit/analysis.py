@@ -354,6 +354,9 @@ class Analyzer:
 
     def _value_binding(self, value: cst.BaseExpression) -> Binding:
         """What assigning ``value`` to a name makes the name mean."""
+        if isinstance(value, cst.Name) and self.names.lookup(value.value) is None:
+            # ``x = None``, ``x = some_builtin``: nothing worth aliasing.
+            return LOCAL
         if isinstance(value, (cst.Name, cst.Attribute)):
             found = self.resolve(value)
             return found if found is not None else LOCAL

@@ -67,7 +67,7 @@ class Marker:
 class LocalFunction:
     """A function defined in this module (kept for callbacks passed by name)."""
 
-    node: cst.FunctionDef
+    node: cst.FunctionDef = field(repr=False)
 
 
 Binding = Union[str, Local, AtomicContext, Canvas, TaskDef, Marker, LocalFunction]
