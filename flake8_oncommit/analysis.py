@@ -166,6 +166,8 @@ class Analysis:
 
     module: cst.Module
     findings: list[RawFinding] = field(default_factory=list)
+    #: every module-level name and what it means
+    module_bindings: dict[str, Binding] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------
@@ -219,7 +221,7 @@ class Analyzer:
         self._prescan_module()
         for statement in self.module.body:
             self.walk(statement)
-        return Analysis(self.module, self.findings)
+        return Analysis(self.module, self.findings, self.names.scopes[0].bindings)
 
     def walk(self, node: cst.CSTNode) -> None:
         handler = self._dispatch.get(type(node))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from flake8_oncommit import check_source
+from flake8_oncommit import check_source, fix_source
 from flake8_oncommit.config import config_from_mapping
 from fixture_format import Fixture, all_fixtures, with_noqa
 
@@ -108,3 +108,37 @@ def test_flake8_honours_noqa(fixture: Fixture, flake8_noqa_results: dict[str, li
 def test_there_are_enough_fixtures() -> None:
     assert len(FIXTURES) >= 40
     assert shutil.which("flake8") or True
+
+
+# --------------------------------------------------------------------------
+# The fixer against the expected fixed files beside the fixtures.
+
+
+def fixed_text(fixture: Fixture) -> str:
+    config = config_from_mapping(fixture.config, fixture.name)
+    return fix_source(fixture.text, config=config, filename=fixture.name)
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=IDS)
+def test_fixer_output_matches_expected_file(fixture: Fixture, request: pytest.FixtureRequest) -> None:
+    output = fixed_text(fixture)
+    if not fixture.expects_fix:
+        assert output == fixture.text
+        assert not fixture.fixed_path.exists(), "a fixture without fixable findings needs no .fixed file"
+        return
+    if request.config.getoption("--generate-fixed"):
+        fixture.fixed_path.write_bytes(output.encode("utf-8"))
+    assert fixture.fixed_path.exists(), f"missing {fixture.fixed_path.name}; run pytest --generate-fixed"
+    assert output == fixture.fixed_path.read_bytes().decode("utf-8")
+
+
+@pytest.mark.parametrize("fixture", [f for f in FIXTURES if f.expects_fix], ids=[f.name for f in FIXTURES if f.expects_fix])
+def test_fixer_output_compiles_rechecks_clean_and_is_idempotent(fixture: Fixture) -> None:
+    config = config_from_mapping(fixture.config, fixture.name)
+    output = fixed_text(fixture)
+    compile(output, fixture.name, "exec")
+    remaining = check_source(output, config=config, filename=fixture.name)
+    assert all(not finding.fixable for finding in remaining)
+    expected_left = sorted(e.code for e in fixture.expectations if not e.fixable)
+    assert sorted(f.code for f in remaining) == expected_left
+    assert fix_source(output, config=config, filename=fixture.name) == output

@@ -1,0 +1,5 @@
+"""``python -m flake8_oncommit`` works like ``oncommit-fix``."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,146 @@
+"""Files on disk: which ones to look at, reading them, and writing them back safely.
+
+A rewrite goes to a temporary file in the same directory, is flushed to
+disk, gets the original's permission bits, and then replaces the original
+with ``os.replace`` (atomic on POSIX and Windows): an interrupted run leaves
+either the old file or the new one, never half of each. Temporary files are
+named ``.<name>.oncommit-fix-<random>.tmp`` so a leftover from a killed run
+is recognisable and never mistaken for source.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+#: Directories never walked into: VCS data, virtualenvs, caches, builds.
+EXCLUDED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".bzr",
+        ".tox",
+        ".nox",
+        ".venv",
+        "venv",
+        ".direnv",
+        "__pycache__",
+        "node_modules",
+        "build",
+        "dist",
+        ".eggs",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "site-packages",
+        "__pypackages__",
+    }
+)
+TEMP_PREFIX = "."
+TEMP_MARKER = ".oncommit-fix-"
+TEMP_SUFFIX = ".tmp"
+
+
+class FileError(Exception):
+    """A file that cannot be read or written; the message is one line."""
+
+
+def _is_excluded_dir(path: str, name: str) -> bool:
+    if name in EXCLUDED_DIRS or name.endswith(".egg-info"):
+        return True
+    # Any virtualenv, whatever its name.
+    return os.path.isfile(os.path.join(path, "pyvenv.cfg"))
+
+
+def discover(paths: list[str]) -> Iterator[str]:
+    """Python files under ``paths``, as spelled by the caller (relative stays relative).
+
+    Files named explicitly are always yielded; directories are walked
+    without following symlinked directories (no loops), skipping excluded
+    directories and yielding ``*.py``/``*.pyi`` files.
+    """
+    seen: set[str] = set()
+    for given in paths:
+        if os.path.isdir(given):
+            for root, dirs, files in os.walk(given, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not _is_excluded_dir(os.path.join(root, d), d))
+                for name in sorted(files):
+                    if name.endswith((".py", ".pyi")) and TEMP_MARKER not in name:
+                        path = os.path.join(root, name)
+                        key = os.path.normcase(os.path.abspath(path))
+                        if key not in seen:
+                            seen.add(key)
+                            yield path
+        else:
+            key = os.path.normcase(os.path.abspath(given))
+            if key not in seen:
+                seen.add(key)
+                yield given
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A file's bytes and the identity they were read with."""
+
+    data: bytes
+    mtime_ns: int
+    size: int
+
+
+def read(path: str) -> Snapshot:
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise FileError("is a directory")
+        if not stat.S_ISREG(info.st_mode):
+            raise FileError("not a regular file")
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileError:
+        raise
+    except FileNotFoundError:
+        raise FileError("no such file") from None
+    except PermissionError:
+        raise FileError("cannot read: permission denied") from None
+    except OSError as error:
+        raise FileError(f"cannot read: {error.strerror or error}") from None
+    return Snapshot(data=data, mtime_ns=info.st_mtime_ns, size=info.st_size)
+
+
+def write_atomic(path: str, data: bytes, original: Snapshot) -> None:
+    """Replace ``path`` with ``data`` if it still is what was read.
+
+    A symlink is followed: its target is rewritten and the link kept.
+    """
+    target = os.path.realpath(path)
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        raise FileError("deleted while it was being fixed; not written") from None
+    if info.st_mtime_ns != original.mtime_ns or info.st_size != original.size:
+        raise FileError("changed while it was being fixed; not written")
+    if not os.access(target, os.W_OK):
+        raise FileError("cannot write: the file is read-only")
+    directory, name = os.path.split(target)
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{name}{TEMP_MARKER}", suffix=TEMP_SUFFIX, dir=directory or ".")
+    except OSError as error:
+        raise FileError(f"cannot write: {error.strerror or error}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, stat.S_IMODE(info.st_mode))
+        os.replace(temp, target)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        if isinstance(error, OSError):
+            raise FileError(f"cannot write: {error.strerror or error}") from None
+        raise

@@ -1,0 +1,41 @@
+"""The race demo, end to end: a real Celery worker misses rows before the fix and none after.
+
+Runs ``examples/race/demo.py`` as users run it, in a subprocess: it uses the
+installed ``oncommit-fix`` console script. Needs the ``demo`` extra
+(django, celery).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("django", reason="the race demo needs django: pip install -e '.[demo]'")
+pytest.importorskip("celery", reason="the race demo needs celery: pip install -e '.[demo]'")
+
+DEMO = Path(__file__).resolve().parent.parent / "examples" / "race" / "demo.py"
+N = 5
+SUMMARY = re.compile(r"before fix: (\d+)/(\d+) tasks missed their row; after fix: (\d+)/(\d+)")
+
+
+def test_race_shows_before_the_fix_and_not_after() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(DEMO), "--n", str(N)],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    output = f"exit {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
+    lines = proc.stdout.strip().splitlines()
+    summary = SUMMARY.fullmatch(lines[-1]) if lines else None
+    assert summary, output
+    before, n_before, after, n_after = map(int, summary.groups())
+    assert (n_before, n_after) == (N, N), output
+    assert before > 0, output
+    assert after == 0, output
+    assert proc.returncode == 0, output
