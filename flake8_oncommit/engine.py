@@ -7,6 +7,7 @@ findings included) so a file is parsed once whether it is reported or fixed.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -58,9 +59,25 @@ def parse(text: str) -> tuple[cst.Module, frozenset[tuple[int, int]]]:
                 return cst.parse_module(repair.text), repair.positions
             except cst.ParserSyntaxError:
                 pass
-        raise ParseError(_one_line(error.message), error.raw_line, error.raw_column) from None
+        raise _explain(text, error) from None
     except (RecursionError, MemoryError) as error:
         raise ParseError(f"too deeply nested ({type(error).__name__})") from None
+
+
+def _explain(text: str, error: cst.ParserSyntaxError) -> ParseError:
+    """The interpreter's own message and position when it agrees the text is broken.
+
+    libcst reports where its parser gave up (often the next line); CPython
+    points at the offending token with a message users know.
+    """
+    try:
+        compile(text, "<file>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as syntax:
+        if syntax.lineno is not None:
+            return ParseError(f"{type(syntax).__name__}: {syntax.msg}", syntax.lineno, max((syntax.offset or 1) - 1, 0))
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return ParseError(_one_line(error.message), error.raw_line, error.raw_column)
 
 
 def _one_line(message: str) -> str:

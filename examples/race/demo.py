@@ -156,13 +156,16 @@ def run(n: int, workdir: Path) -> int:
 
     from celery.contrib.testing.worker import start_worker
     from django.db import connections
-
     from raceapp import services
     from raceapp.celery import app
 
     try:
-        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=15):
-            print(f"worker running; {n} requests with raceapp/services.py as written (x = task missed its row)")
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=15
+        ):
+            print(
+                f"worker running; {n} requests with raceapp/services.py as written (x = task missed its row)"
+            )
             before = run_requests(services.send_msg, "before", n)
 
             fixed_dir = workdir / "fixed"
