@@ -102,7 +102,13 @@ def check_text(
     module, renamed = parse(text)
     analysed_text = module.code if renamed else text
     try:
-        analysis = analyse(module, config, legacy_async=renamed)
+        analysis = analyse(
+            module,
+            config,
+            filename=filename,
+            legacy_async=renamed,
+            atomic_requests=config.atomic_requests == "true",
+        )
     except RecursionError:
         raise ParseError("too deeply nested to analyse (RecursionError)") from None
     result = CheckResult(analysed_text, analysis=analysis, repaired=bool(renamed))

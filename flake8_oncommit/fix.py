@@ -11,14 +11,15 @@ failure reported.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 from dataclasses import dataclass, field
 
 import libcst as cst
 
 from .config import DEFAULT_CONFIG, Config
 from .engine import CheckResult, ParseError, check_text
-from .findings import DeferCall, Finding, FixPlan, RawFinding
+from .findings import BindEagerly, DeferCall, Finding, FixPlan, PassCallable, RawFinding, SetUsing
 from .imports import NewImport, add_imports
 from .names import Binding
 
@@ -225,14 +226,97 @@ def _defer(call: cst.Call, plan: DeferCall, names: _Names, style: str) -> cst.Ba
     return cst.Call(func=names.on_commit(plan.names), args=args, lpar=call.lpar, rpar=call.rpar)
 
 
-class _Rewriter(cst.CSTTransformer):
-    def __init__(self, replacements: dict[int, cst.CSTNode]) -> None:
-        super().__init__()
-        self.replacements = replacements
+def _pass_callable(call: cst.Call, plan: PassCallable, names: _Names) -> cst.BaseExpression:
+    """OC102: the called enqueue becomes the callable (``partial`` when it has arguments)."""
+    if not call.args:
+        return callable_of(call).with_changes(lpar=call.lpar, rpar=call.rpar) if call.lpar else callable_of(call)
+    return partial_of(call, names.partial(plan.names)).with_changes(lpar=call.lpar, rpar=call.rpar)
 
-    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-        replacement = self.replacements.get(id(original_node))
-        return replacement if isinstance(replacement, cst.BaseExpression) else updated_node
+
+def _bind_lambda(node: cst.Lambda, plan: BindEagerly, names: _Names) -> cst.BaseExpression:
+    """OC103: ``lambda: f(a, b)`` -> ``partial(f, a, b)`` (values read now)."""
+    body = node.body
+    assert isinstance(body, cst.Call)
+    if not body.args:
+        return callable_of(body).with_changes(lpar=node.lpar, rpar=node.rpar)
+    return partial_of(body, names.partial(plan.names)).with_changes(lpar=node.lpar, rpar=node.rpar)
+
+
+def _bind_reference(node: cst.Name, plan: BindEagerly, names: _Names) -> cst.BaseExpression:
+    """OC103: ``on_commit(_send)`` -> ``on_commit(partial(_send, entry))``."""
+    args = [cst.Arg(cst.Name(name)) for name in plan.bound_names]
+    return cst.Call(func=names.partial(plan.names), args=[cst.Arg(node), *args])
+
+
+def _bind_parameters(node: cst.FunctionDef, plan: BindEagerly) -> cst.FunctionDef:
+    """OC103: the nested def receives the values it read late as parameters."""
+    params = [cst.Param(cst.Name(name)) for name in plan.bound_names]
+    return node.with_changes(params=node.params.with_changes(params=params))
+
+
+def _set_using(call: cst.Call, plan: SetUsing) -> cst.Call:
+    """OC104: add, correct or (for the default database) drop ``using=``."""
+    args = [arg for arg in call.args if not (arg.keyword is not None and arg.keyword.value == "using")]
+    existing = next((arg for arg in call.args if arg.keyword is not None and arg.keyword.value == "using"), None)
+    if plan.using is not None:
+        if existing is not None:
+            replaced = existing.with_changes(value=plan.using)
+            return call.with_changes(args=[replaced if arg is existing else arg for arg in call.args])
+        args.append(_using_arg(plan.using))
+    # Re-punctuate: every argument but the last gets ", ".
+    fixed = []
+    for index, arg in enumerate(args):
+        if index < len(args) - 1:
+            if not isinstance(arg.comma, cst.Comma):
+                arg = arg.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        elif isinstance(arg.comma, cst.Comma) and existing is not None and plan.using is None:
+            arg = arg.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        fixed.append(arg)
+    return call.with_changes(args=fixed)
+
+
+Edit = Callable[[cst.CSTNode], cst.CSTNode]
+
+
+class _Rewriter(cst.CSTTransformer):
+    """Applies edits to the nodes they were planned for, bottom-up.
+
+    Edits receive the *updated* node, so edits on nested nodes compose
+    (OC102 on an argument of a call that OC104 also corrects).
+    """
+
+    def __init__(self, edits: dict[int, list[Edit]]) -> None:
+        super().__init__()
+        self.edits = edits
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
+        for edit in self.edits.get(id(original_node), ()):
+            updated_node = edit(updated_node)
+        return updated_node
+
+
+def _edits_for(plan: FixPlan, names: _Names, style: str) -> list[tuple[cst.CSTNode, Edit]]:
+    if isinstance(plan, DeferCall):
+        return [(plan.call, lambda node: _defer(_as(node, cst.Call), plan, names, style))]
+    if isinstance(plan, PassCallable):
+        return [(plan.call, lambda node: _pass_callable(_as(node, cst.Call), plan, names))]
+    if isinstance(plan, SetUsing):
+        return [(plan.call, lambda node: _set_using(_as(node, cst.Call), plan))]
+    if isinstance(plan.callback, cst.Lambda):
+        return [(plan.callback, lambda node: _bind_lambda(_as(node, cst.Lambda), plan, names))]
+    assert plan.function is not None
+    return [
+        (plan.callback, lambda node: _bind_reference(_as(node, cst.Name), plan, names)),
+        (plan.function, lambda node: _bind_parameters(_as(node, cst.FunctionDef), plan)),
+    ]
+
+
+_T = TypeVar("_T", bound=cst.CSTNode)
+
+
+def _as(node: cst.CSTNode, kind: type[_T]) -> _T:
+    assert isinstance(node, kind), f"expected {kind.__name__}, got {type(node).__name__}"
+    return node
 
 
 def apply_fixes(
@@ -241,13 +325,13 @@ def apply_fixes(
     """The module with every plan applied and the imports they need added."""
     names = _Names(module_bindings)
     for plan in plans:
-        if isinstance(plan, DeferCall):
+        if not isinstance(plan, SetUsing):
             names.register(plan.names)
-    replacements: dict[int, cst.CSTNode] = {}
+    edits: dict[int, list[Edit]] = {}
     for plan in plans:
-        if isinstance(plan, DeferCall):
-            replacements[id(plan.call)] = _defer(plan.call, plan, names, style)
-    new_module = module.visit(_Rewriter(replacements))
+        for node, edit in _edits_for(plan, names, style):
+            edits.setdefault(id(node), []).append(edit)
+    new_module = module.visit(_Rewriter(edits))
     assert isinstance(new_module, cst.Module)
     if names.imports:
         new_module = add_imports(new_module, names.imports)

@@ -21,6 +21,10 @@ METHOD_DECORATOR = frozenset({"django.utils.decorators.method_decorator"})
 
 #: Functions that defer a callable until the transaction commits.
 ON_COMMIT_FUNCTIONS = frozenset({"django.db.transaction.on_commit"})
+#: ``transaction.on_commit`` reached as an attribute of these.
+TRANSACTION_MODULES = frozenset({"django.db.transaction"})
+#: The default connection object (``connection.on_commit`` registers there).
+DEFAULT_CONNECTIONS = frozenset({"django.db.connection"})
 
 #: Methods that defer: ``connection.on_commit``, ``connections[a].on_commit``,
 #: and Celery 5.4's ``Task.delay_on_commit`` / ``apply_async_on_commit``.

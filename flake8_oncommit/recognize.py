@@ -1,0 +1,598 @@
+"""What an expression is: an atomic block, an enqueue, an on_commit call, a view.
+
+The :class:`Recognizer` owns the module's name table (:mod:`.names`) and
+answers questions about single nodes; it keeps no walking state. The walker
+in :mod:`.analysis` asks it, node by node, and decides what is a finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import libcst as cst
+
+from . import libraries as lib
+from .config import Config, matches_dotted
+from .names import (
+    LOCAL,
+    AtomicContext,
+    Binding,
+    Canvas,
+    LocalFunction,
+    Marker,
+    NameTable,
+    TaskDef,
+    dotted_name,
+    import_bindings,
+    import_module_name,
+    is_informative,
+)
+
+
+@dataclass(frozen=True)
+class AtomicBlock:
+    """One atomic block the current code runs in.
+
+    ``using`` is the database alias expression (None: the default database).
+    ``using_portable`` is False when that expression cannot be repeated at
+    the enqueue site (a class attribute named in a method decorator).
+    ``request`` marks the implicit transaction of ATOMIC_REQUESTS.
+    """
+
+    using: cst.BaseExpression | None
+    using_portable: bool = True
+    request: bool = False
+
+
+@dataclass(frozen=True)
+class Enqueue:
+    """A call recognised as sending a job."""
+
+    library: str
+    celery_twin: str | None = None
+
+
+#: The alias of a registration that names no database.
+DEFAULT_ALIAS = "default"
+
+
+@dataclass(frozen=True)
+class OnCommit:
+    """An ``on_commit``-like call and where it registers its callback.
+
+    ``callback`` is the callable argument (None when absent). ``alias`` is
+    the database it registers on, as text to compare: a string literal's
+    value, ``default``, or the source text of an expression; None when it
+    cannot be known. ``using_arg`` is the ``using=`` argument node, and
+    ``fixable_using`` whether ``using=`` can be added or changed (not for
+    ``connection.on_commit`` or project deferrers).
+    """
+
+    callback: cst.BaseExpression | None
+    alias: str | None
+    using_arg: cst.Arg | None
+    fixable_using: bool
+
+
+class Recognizer:
+    """Answers "what is this node?" with the names of the module in view."""
+
+    def __init__(self, config: Config, module: cst.Module) -> None:
+        self.config = config
+        self.module = module
+        self.names = NameTable({}, [])
+        self.imports_dramatiq = False
+
+    # -- binding ------------------------------------------------------------
+
+    def bind(self, name: str, binding: Binding) -> None:
+        scope = self.names.innermost
+        if scope.kind == "module":
+            # Module level was bound up front; later plain assignments never
+            # erase what an import or a decorated def told us.
+            existing = scope.bindings.get(name)
+            if existing is not None and is_informative(existing) and not is_informative(binding):
+                return
+        scope.bindings[name] = binding
+
+    def bind_target(self, target: cst.BaseExpression, binding: Binding) -> None:
+        if isinstance(target, cst.Name):
+            self.bind(target.value, binding)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self.bind_target(element.value, LOCAL)
+        elif isinstance(target, cst.StarredElement):
+            self.bind_target(target.value, LOCAL)
+
+    def bind_import(self, node: cst.Import | cst.ImportFrom) -> None:
+        if isinstance(node, cst.ImportFrom):
+            module = import_module_name(node)
+            if module.split(".", 1)[0] in ("dramatiq", "django_dramatiq"):
+                self.imports_dramatiq = True
+            if isinstance(node.names, cst.ImportStar):
+                self.names.star_modules.append(module)
+                return
+        else:
+            for alias in node.names:
+                head = (dotted_name(alias.name) or "").split(".", 1)[0]
+                if head in ("dramatiq", "django_dramatiq"):
+                    self.imports_dramatiq = True
+        for local, qualified in import_bindings(node):
+            self.bind(local, qualified)
+
+    def bind_statement(self, small: cst.BaseSmallStatement) -> None:
+        """Bind what one simple statement binds (used for module level)."""
+        if isinstance(small, (cst.Import, cst.ImportFrom)):
+            self.bind_import(small)
+        elif isinstance(small, cst.Assign):
+            binding = self.value_binding(small.value)
+            for target in small.targets:
+                self.bind_target(target.target, binding)
+        elif isinstance(small, cst.AnnAssign):
+            binding = self.value_binding(small.value) if small.value is not None else LOCAL
+            self.bind_target(small.target, binding)
+        elif isinstance(small, cst.AugAssign):
+            self.bind_target(small.target, LOCAL)
+
+    def function_binding(self, node: cst.FunctionDef) -> Binding:
+        for decorator in node.decorators:
+            kind = self.task_kind(decorator.decorator)
+            if kind is not None:
+                return TaskDef(kind, node.name.value)
+        return LocalFunction(node)
+
+    def prescan_module(self) -> None:
+        """Bind every module-level name first, so functions see later definitions.
+
+        A task defined below the view that calls it is still a task. Only
+        statements at module level (and inside module-level if/try/with
+        blocks) are looked at; function and class bodies are not.
+        """
+        pending: list[cst.CSTNode] = list(reversed(self.module.body))
+        while pending:
+            statement = pending.pop()
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    self.bind_statement(small)
+            elif isinstance(statement, cst.FunctionDef):
+                self.bind(statement.name.value, self.function_binding(statement))
+            elif isinstance(statement, cst.ClassDef):
+                self.bind(statement.name.value, LOCAL)
+            elif isinstance(statement, _MODULE_LEVEL_BLOCKS):
+                pending.extend(reversed(list(_nested_statements(statement))))
+
+    # -- resolution ----------------------------------------------------------
+
+    def resolve(self, node: cst.BaseExpression) -> Binding | None:
+        """What a Name/Attribute chain refers to.
+
+        A qualified name (str) for imports and for names nothing in the file
+        binds (builtins, globals from star imports); a tracked object; or
+        None when it is something the analysis cannot follow.
+        """
+        if isinstance(node, cst.Name):
+            found = self.names.lookup(node.value)
+            if found is not None:
+                return found
+            for module in self.names.star_modules:
+                candidate = f"{module}.{node.value}"
+                if _is_known_name(candidate):
+                    return candidate
+            # Nothing in the file binds it: a snippet or an unusual import.
+            # ``transaction`` then can only be Django's.
+            return lib.UNBOUND_NAMES.get(node.value, node.value)
+        if isinstance(node, cst.Attribute):
+            base = self.resolve(node.value)
+            if isinstance(base, str):
+                return f"{base}.{node.attr.value}"
+            return None
+        return None
+
+    def qualified(self, node: cst.BaseExpression) -> str | None:
+        found = self.resolve(node)
+        return found if isinstance(found, str) else None
+
+    def value_binding(self, value: cst.BaseExpression) -> Binding:
+        """What assigning ``value`` to a name makes the name mean."""
+        if isinstance(value, cst.Name) and self.names.lookup(value.value) is None:
+            # ``x = None``, ``x = some_builtin``: nothing worth aliasing.
+            return LOCAL
+        if isinstance(value, (cst.Name, cst.Attribute)):
+            found = self.resolve(value)
+            return found if found is not None else LOCAL
+        if isinstance(value, cst.Call):
+            block = self.atomic_of(value)
+            if block is not None:
+                return AtomicContext(block.using)
+            canvas = self.canvas_of(value)
+            if canvas is not None:
+                return canvas
+            callee = self.qualified(value.func)
+            if callee is not None:
+                if callee in lib.DJANGO_Q_RUNNABLES:
+                    return Marker("django-q")
+                if callee in lib.SIGNAL_CLASSES:
+                    return Marker("signal")
+                if callee in lib.HUEY_CLASSES:
+                    return Marker("huey")
+            return LOCAL
+        if isinstance(value, cst.IfExp):
+            for branch in (value.body, value.orelse):
+                binding = self.value_binding(branch)
+                if isinstance(binding, (AtomicContext, Canvas)):
+                    return binding
+            return LOCAL
+        if isinstance(value, cst.BinaryOperation):
+            canvas = self.canvas_of(value)
+            return canvas if canvas is not None else LOCAL
+        return LOCAL
+
+    # -- atomic blocks --------------------------------------------------------
+
+    def atomic_of(self, node: cst.BaseExpression) -> AtomicBlock | None:
+        """The atomic block ``node`` opens as a decorator or context manager."""
+        if isinstance(node, cst.Call):
+            callee = self.qualified(node.func)
+            if callee is not None and self.is_atomic_name(callee):
+                return AtomicBlock(using_argument(node))
+            return None
+        found = self.resolve(node)
+        if isinstance(found, AtomicContext):
+            return AtomicBlock(found.using)
+        if isinstance(found, str) and self.is_atomic_name(found):
+            return AtomicBlock(None)
+        return None
+
+    def is_atomic_name(self, qualified: str) -> bool:
+        return qualified in lib.ATOMIC or matches_dotted(qualified, self.config.atomic_wrappers)
+
+    def method_decorated(self, node: cst.BaseExpression) -> cst.BaseExpression | None:
+        """The decorator(s) inside ``method_decorator(...)``, else None."""
+        if isinstance(node, cst.Call) and self.qualified(node.func) in lib.METHOD_DECORATOR:
+            if node.args and node.args[0].keyword is None:
+                return node.args[0].value
+        return None
+
+    def atomic_decorator(self, node: cst.BaseExpression) -> AtomicBlock | None:
+        """An atomic decorator on a function: plain or through method_decorator."""
+        block = self.atomic_of(node)
+        if block is not None:
+            return block
+        inner = self.method_decorated(node)
+        return self.atomic_in_decorators(inner) if inner is not None else None
+
+    def atomic_in_decorators(self, node: cst.BaseExpression) -> AtomicBlock | None:
+        for element in _decorator_list(node):
+            block = self.atomic_of(element)
+            if block is not None:
+                return block
+        return None
+
+    def is_non_atomic_requests(self, node: cst.BaseExpression) -> bool:
+        """``@transaction.non_atomic_requests`` (any alias, called or not, via method_decorator)."""
+        inner = self.method_decorated(node)
+        candidates = list(_decorator_list(inner)) if inner is not None else [node]
+        for candidate in candidates:
+            target = candidate.func if isinstance(candidate, cst.Call) else candidate
+            if self.qualified(target) in lib.NON_ATOMIC_REQUESTS:
+                return True
+        return False
+
+    # -- tasks and enqueues ----------------------------------------------------
+
+    def task_kind(self, decorator: cst.BaseExpression) -> str | None:
+        """The kind of task a decorator makes, or None."""
+        target = decorator.func if isinstance(decorator, cst.Call) else decorator
+        qualified = self.qualified(target)
+        config = self.config
+        if qualified is not None:
+            if matches_dotted(qualified, config.transactional_queues):
+                return "transactional"
+            if qualified in lib.HUEY_TASK_DECORATORS:
+                return "huey"
+            if qualified in lib.DRAMATIQ_ACTOR_DECORATORS or (
+                self.imports_dramatiq and qualified.rsplit(".", 1)[-1] == "actor"
+            ):
+                return "dramatiq"
+            if qualified in lib.RQ_JOB_DECORATORS:
+                return "rq"
+            if qualified in lib.DJANGO_TASK_DECORATORS:
+                return "django"
+            if qualified in lib.CELERY_TASK_DECORATORS:
+                return "celery"
+        if isinstance(target, cst.Attribute) and target.attr.value in lib.HUEY_TASK_METHODS:
+            receiver = self.resolve(target.value)
+            if receiver == Marker("huey") or (
+                isinstance(receiver, str)
+                and ("huey" in receiver.rsplit(".", 1)[-1].lower() or receiver in lib.HUEY_CLASSES)
+            ):
+                return "huey"
+        if isinstance(target, cst.Attribute) and target.attr.value in ("task", "shared_task"):
+            return "celery"
+        return None
+
+    def canvas_of(self, node: cst.BaseExpression) -> Canvas | None:
+        """A Celery signature/canvas expression (sending nothing by itself)."""
+        if isinstance(node, cst.Call):
+            func = node.func
+            callee = self.qualified(func)
+            if callee is not None:
+                if callee in lib.CELERY_CANVAS_MULTI:
+                    return Canvas(multi=True)
+                if callee in lib.CELERY_SIGNATURE:
+                    return Canvas(multi=False)
+            if isinstance(func, cst.Attribute) and func.attr.value in lib.SIGNATURE_METHODS:
+                return Canvas(multi=False)
+            return None
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+            if self.canvas_of(node.left) is not None or self.canvas_of(node.right) is not None:
+                return Canvas(multi=True)
+            return None
+        if isinstance(node, cst.Name):
+            found = self.resolve(node)
+            return found if isinstance(found, Canvas) else None
+        return None
+
+    def enqueue_of(self, call: cst.Call) -> Enqueue | None:
+        """Whether ``call`` sends a job right now, and through which library."""
+        func = call.func
+        config = self.config
+        callee = self.resolve(func)
+        if isinstance(callee, str) and matches_dotted(callee, config.transactional_queues):
+            return None
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            receiver = self.resolve(func.value)
+            if isinstance(receiver, TaskDef) and receiver.kind == "transactional":
+                return None
+            if isinstance(receiver, str) and matches_dotted(receiver, config.transactional_queues):
+                return None
+            library = lib.ENQUEUE_METHODS.get(method)
+            if library is not None:
+                if method in lib.CELERY_ON_COMMIT_TWIN and _is_plain_task(func.value, receiver):
+                    return Enqueue("celery", lib.CELERY_ON_COMMIT_TWIN[method])
+                return Enqueue(library)
+            if method in config.enqueue_methods:
+                return Enqueue("project")
+            if method in lib.DRAMATIQ_SEND_METHODS and self._is_actor(receiver):
+                return Enqueue("dramatiq")
+            if method == "run" and self._is_django_q_runnable(func.value, receiver):
+                return Enqueue("django-q")
+            if method == lib.HUEY_SCHEDULE_METHOD and isinstance(receiver, TaskDef) and receiver.kind == "huey":
+                return Enqueue("huey")
+        if isinstance(callee, TaskDef):
+            return Enqueue("huey") if callee.kind == "huey" else None
+        if isinstance(callee, str):
+            if matches_dotted(callee, config.enqueue_functions):
+                return Enqueue("project")
+            library = lib.ENQUEUE_FUNCTIONS.get(callee)
+            if library is not None:
+                return Enqueue(library)
+            library = lib.ENQUEUE_FUNCTION_NAMES.get(callee.rsplit(".", 1)[-1])
+            if library is not None:
+                return Enqueue(library)
+        canvas = self.canvas_of(func)
+        if canvas is not None and canvas.multi:
+            return Enqueue("celery")
+        return None
+
+    def _is_actor(self, receiver: Binding | None) -> bool:
+        if isinstance(receiver, TaskDef):
+            return receiver.kind == "dramatiq"
+        if not self.imports_dramatiq or not isinstance(receiver, str):
+            return False
+        if receiver in lib.SIGNAL_CLASSES or receiver.startswith(lib.SIGNAL_MODULES):
+            return False
+        last = receiver.rsplit(".", 1)[-1].lower()
+        return not (last.endswith("signal") or last in ("self", "cls"))
+
+    def _is_django_q_runnable(self, node: cst.BaseExpression, receiver: Binding | None) -> bool:
+        if receiver == Marker("django-q"):
+            return True
+        if isinstance(node, cst.Call):
+            callee = self.qualified(node.func)
+            return callee is not None and callee in lib.DJANGO_Q_RUNNABLES
+        return False
+
+    # -- on_commit ---------------------------------------------------------------
+
+    def on_commit_of(self, call: cst.Call) -> OnCommit | None:
+        """``transaction.on_commit``, ``connection(s[..]).on_commit``, safe deferrers."""
+        func = call.func
+        callback = _callback_argument(call)
+        if isinstance(func, cst.Attribute) and func.attr.value == lib.ON_COMMIT_METHOD:
+            receiver_node = func.value
+            receiver = self.resolve(receiver_node)
+            if isinstance(receiver, str) and receiver in lib.TRANSACTION_MODULES:
+                return self._function_on_commit(call, callback)
+            if receiver is None and isinstance(receiver_node, cst.Subscript):
+                # connections[alias].on_commit(...)
+                alias = _subscript_alias(self.module, receiver_node)
+                return OnCommit(callback, alias, None, fixable_using=False)
+            if isinstance(receiver, str) and receiver in lib.DEFAULT_CONNECTIONS:
+                return OnCommit(callback, DEFAULT_ALIAS, None, fixable_using=False)
+            if receiver is None or isinstance(receiver, str):
+                return OnCommit(callback, None, None, fixable_using=False)
+            return None
+        callee = self.qualified(func)
+        if callee is None:
+            return None
+        if callee in lib.ON_COMMIT_FUNCTIONS:
+            return self._function_on_commit(call, callback)
+        # A project's own ``on_commit`` helper defers by its very name.
+        if callee.rsplit(".", 1)[-1] == lib.ON_COMMIT_METHOD or matches_dotted(callee, self.config.safe_deferrers):
+            return OnCommit(callback, None, None, fixable_using=False)
+        return None
+
+    def _function_on_commit(self, call: cst.Call, callback: cst.BaseExpression | None) -> OnCommit:
+        using = next((arg for arg in call.args if arg.keyword is not None and arg.keyword.value == "using"), None)
+        if using is None:
+            return OnCommit(callback, DEFAULT_ALIAS, None, fixable_using=True)
+        return OnCommit(callback, alias_text(self.module, using.value), using, fixable_using=True)
+
+    def returns_none(self, node: cst.BaseExpression) -> bool:
+        """A function of this module that never returns a value (so calling it yields None)."""
+        found = self.resolve(node)
+        if not isinstance(found, LocalFunction):
+            return False
+        function = found.node
+        if function.decorators or function.asynchronous is not None:
+            return False
+        return not _returns_value(function.body)
+
+
+# --------------------------------------------------------------------------
+# Helpers
+
+
+_MODULE_LEVEL_BLOCKS = (
+    cst.If,
+    cst.Try,
+    cst.TryStar,
+    cst.With,
+    cst.For,
+    cst.While,
+    cst.Else,
+    cst.Finally,
+    cst.ExceptHandler,
+    cst.ExceptStarHandler,
+)
+
+
+def _nested_statements(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Statements directly inside a module-level compound statement."""
+    from .walk import iter_children
+
+    for child in iter_children(node):
+        if isinstance(child, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+            yield from child.body
+        elif isinstance(child, (cst.Else, cst.Finally, cst.ExceptHandler, cst.ExceptStarHandler, cst.If)):
+            yield child
+
+
+def _decorator_list(node: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    """``[a, b]`` / ``(a, b)`` as given to method_decorator, or the one decorator."""
+    if isinstance(node, (cst.List, cst.Tuple)):
+        for element in node.elements:
+            yield element.value
+    else:
+        yield node
+
+
+def using_argument(call: cst.Call) -> cst.BaseExpression | None:
+    """``using`` of ``atomic(...)``: the keyword, or the first positional argument."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "using":
+            return arg.value
+    if call.args and call.args[0].keyword is None and not call.args[0].star:
+        return call.args[0].value
+    return None
+
+
+def _callback_argument(call: cst.Call) -> cst.BaseExpression | None:
+    for arg in call.args:
+        if arg.keyword is None and not arg.star:
+            return arg.value
+        if arg.keyword is not None and arg.keyword.value in ("func", "callback"):
+            return arg.value
+    return None
+
+
+def string_value(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def alias_text(module: cst.Module, node: cst.BaseExpression | None) -> str | None:
+    """A database alias as comparable text: a literal's value, or the expression's code.
+
+    ``None`` (the expression) and ``DEFAULT_DB_ALIAS`` mean the default database.
+    """
+    if node is None:
+        return DEFAULT_ALIAS
+    literal = string_value(node)
+    if literal is not None:
+        return literal
+    if isinstance(node, cst.Name) and node.value == "None":
+        return DEFAULT_ALIAS
+    code = dotted_name(node)
+    if code is not None and code.rsplit(".", 1)[-1] == "DEFAULT_DB_ALIAS":
+        return DEFAULT_ALIAS
+    return "`" + module.code_for_node(node).strip() + "`"
+
+
+def is_literal_alias(text: str | None) -> bool:
+    return text is not None and not text.startswith("`")
+
+
+def _subscript_alias(module: cst.Module, node: cst.Subscript) -> str | None:
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return None
+    return alias_text(module, node.slice[0].slice.value)
+
+
+def _returns_value(body: cst.BaseSuite) -> bool:
+    """Whether a function body returns a value or yields (nested defs excluded)."""
+    from .walk import iter_children
+
+    pending: list[cst.CSTNode] = [body]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, cst.Return) and node.value is not None:
+            return True
+        if isinstance(node, (cst.Yield, cst.Await)):
+            return True
+        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            continue
+        pending.extend(iter_children(node))
+    return False
+
+
+def _is_plain_task(node: cst.BaseExpression, receiver: Binding | None) -> bool:
+    """A task object (``send_email``, ``tasks.send_email``), not a canvas or RQ job."""
+    if isinstance(receiver, TaskDef):
+        return receiver.kind == "celery"
+    if isinstance(receiver, Canvas):
+        return False
+    return isinstance(node, (cst.Name, cst.Attribute)) and dotted_name(node) is not None
+
+
+def describe_callee(node: cst.BaseExpression, depth: int = 0) -> str:
+    """A short name for a called expression in messages: ``send_email.delay``."""
+    name = dotted_name(node)
+    if name is not None:
+        return name
+    if depth > 2:
+        return "..."
+    if isinstance(node, cst.Attribute):
+        return f"{describe_callee(node.value, depth + 1)}.{node.attr.value}"
+    if isinstance(node, cst.Call):
+        return f"{describe_callee(node.func, depth + 1)}(...)"
+    return "(...)"
+
+
+_KNOWN_NAMES: frozenset[str] = (
+    frozenset(lib.UNBOUND_NAMES.values())
+    | lib.ATOMIC
+    | lib.ON_COMMIT_FUNCTIONS
+    | lib.METHOD_DECORATOR
+    | lib.NON_ATOMIC_REQUESTS
+    | frozenset(lib.ENQUEUE_FUNCTIONS)
+    | lib.CELERY_CANVAS_MULTI
+    | lib.CELERY_SIGNATURE
+    | lib.DJANGO_Q_RUNNABLES
+    | lib.HUEY_TASK_DECORATORS
+    | lib.DRAMATIQ_ACTOR_DECORATORS
+    | lib.RQ_JOB_DECORATORS
+    | lib.DEFAULT_CONNECTIONS
+)
+
+
+def _is_known_name(qualified: str) -> bool:
+    """Whether a star import could have provided a name the analysis cares about."""
+    if qualified in _KNOWN_NAMES:
+        return True
+    return qualified.rsplit(".", 1)[-1] in lib.ENQUEUE_FUNCTION_NAMES

@@ -1,0 +1,167 @@
+"""What runs inside a request when ATOMIC_REQUESTS is on, found without importing Django.
+
+A view is a function whose first parameter is ``request`` in a views
+module or under a view/route decorator, or a method of a class deriving
+from a Django, DRF or django-ninja view class: its HTTP handlers,
+``dispatch``, ``form_valid``, DRF's ``perform_*``/``create``/``update``...,
+``@action`` methods, and the helpers of the same class those call through
+``self``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePath
+
+import libcst as cst
+
+from .names import dotted_name
+from .recognize import Recognizer
+from .walk import iter_descendants
+
+#: Module names (the file's stem) that hold views.
+_VIEW_MODULE = re.compile(r"^(views?|viewsets|api|apis|endpoints|.*_views?|views_.*)$")
+#: Package directories that hold views.
+_VIEW_PACKAGES = frozenset({"views", "viewsets", "api", "apis", "endpoints"})
+
+#: Decorators that only go on views (last component of the name).
+_VIEW_DECORATORS = frozenset(
+    {
+        "api_view",
+        "action",
+        "require_http_methods",
+        "require_POST",
+        "require_GET",
+        "require_safe",
+        "login_required",
+        "permission_required",
+        "staff_member_required",
+        "user_passes_test",
+        "csrf_exempt",
+        "csrf_protect",
+        "ensure_csrf_cookie",
+        "never_cache",
+        "cache_page",
+        "vary_on_headers",
+        "vary_on_cookie",
+        "xframe_options_exempt",
+        "sensitive_post_parameters",
+        "permission_classes",
+        "throttle_classes",
+        "authentication_classes",
+    }
+)
+#: ``@router.get(...)`` (django-ninja), ``@route.post(...)`` (ninja-extra).
+_ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "api_operation", "generic"})
+_ROUTE_RECEIVER = re.compile(r"(router|route|api|app)$", re.IGNORECASE)
+
+#: Base classes that make a class a view.
+_VIEW_BASE_MODULES = ("django.views", "rest_framework", "ninja_extra", "ninja", "django.contrib.auth.views")
+_VIEW_BASE_NAME = re.compile(r"(View|ViewSet|Viewset|APIView|Controller)$")
+
+#: Methods Django, DRF and ninja-extra call while handling a request.
+ENTRY_METHODS = frozenset(
+    {
+        "get",
+        "post",
+        "put",
+        "patch",
+        "delete",
+        "head",
+        "options",
+        "trace",
+        "dispatch",
+        "form_valid",
+        "form_invalid",
+        "formset_valid",
+        "post_save",
+        "perform_create",
+        "perform_update",
+        "perform_destroy",
+        "create",
+        "update",
+        "partial_update",
+        "destroy",
+        "list",
+        "retrieve",
+        "delete_object",
+    }
+)
+
+
+def is_view_module(filename: str) -> bool:
+    path = PurePath(filename)
+    if _VIEW_MODULE.match(path.stem):
+        return True
+    return any(part in _VIEW_PACKAGES for part in path.parts[:-1])
+
+
+def is_view_decorator(recognizer: Recognizer, decorator: cst.BaseExpression) -> bool:
+    target = decorator.func if isinstance(decorator, cst.Call) else decorator
+    name = dotted_name(target)
+    if name is None:
+        return False
+    last = name.rsplit(".", 1)[-1]
+    if last in _VIEW_DECORATORS:
+        return True
+    if isinstance(target, cst.Attribute) and last in _ROUTE_METHODS:
+        receiver = dotted_name(target.value) or ""
+        return bool(_ROUTE_RECEIVER.search(receiver.rsplit(".", 1)[-1]))
+    return False
+
+
+def takes_request_first(node: cst.FunctionDef, *, method: bool) -> bool:
+    params = [*node.params.posonly_params, *node.params.params]
+    index = 1 if method else 0
+    return len(params) > index and params[index].name.value == "request"
+
+
+def is_function_view(recognizer: Recognizer, node: cst.FunctionDef, filename: str) -> bool:
+    if not takes_request_first(node, method=False):
+        return False
+    if is_view_module(filename):
+        return True
+    return any(is_view_decorator(recognizer, d.decorator) for d in node.decorators)
+
+
+def is_view_class(recognizer: Recognizer, node: cst.ClassDef) -> bool:
+    for base in node.bases:
+        qualified = recognizer.qualified(base.value)
+        if qualified is None:
+            continue
+        if qualified.startswith(_VIEW_BASE_MODULES) and qualified.split(".")[-1][:1].isupper():
+            return True
+        if _VIEW_BASE_NAME.search(qualified.rsplit(".", 1)[-1]):
+            return True
+    return False
+
+
+def request_methods(recognizer: Recognizer, node: cst.ClassDef) -> frozenset[str]:
+    """Methods of a view class that run inside the request's transaction.
+
+    The entry points Django/DRF call, methods carrying a view or route
+    decorator, and, transitively, the methods they call as ``self.name(...)``.
+    """
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    methods = {statement.name.value: statement for statement in body if isinstance(statement, cst.FunctionDef)}
+    entries = {
+        name
+        for name, method in methods.items()
+        if name in ENTRY_METHODS or any(is_view_decorator(recognizer, d.decorator) for d in method.decorators)
+    }
+    covered = set(entries)
+    pending = list(entries)
+    while pending:
+        method = methods[pending.pop()]
+        for child in iter_descendants(method.body, into_scopes=False):
+            if (
+                isinstance(child, cst.Call)
+                and isinstance(child.func, cst.Attribute)
+                and isinstance(child.func.value, cst.Name)
+                and child.func.value.value == "self"
+            ):
+                callee = child.func.attr.value
+                if callee in methods and callee not in covered:
+                    covered.add(callee)
+                    pending.append(callee)
+    return frozenset(covered)

@@ -1,0 +1,160 @@
+"""Generic traversal of libcst trees without libcst's visitor protocol.
+
+``node.visit(visitor)`` rebuilds every node it passes, even for read-only
+visitors; on saleor that costs as much as the parse. These helpers read the
+dataclass fields of a node directly and skip the ones that only hold
+whitespace and punctuation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import libcst as cst
+
+_SKIPPED_FIELDS = frozenset(
+    {
+        "lpar",
+        "rpar",
+        "comma",
+        "semicolon",
+        "leading_lines",
+        "lines_after_decorators",
+        "header",
+        "footer",
+        "newline",
+        "equal",
+        "colon",
+        "first_colon",
+        "second_colon",
+        "indent",
+        "operator",
+        "asynchronous",
+        "dot",
+        "lbrace",
+        "rbrace",
+        "lbracket",
+        "rbracket",
+        "trailing_whitespace",
+        "leading_whitespace",
+        "star",
+        "posonly_ind",
+        "separator",
+        "trailing_comma",
+        "comment",
+        "empty_lines",
+        "first_line",
+        "last_line",
+        "default_indent",
+        "default_newline",
+        "encoding",
+        "has_trailing_newline",
+        "conversion",
+        "annotation",
+        "returns",
+        "type_parameters",
+    }
+)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def child_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a node class that can hold code (not whitespace)."""
+    names = _CHILD_FIELDS.get(cls)
+    if names is None:
+        names = tuple(
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.name not in _SKIPPED_FIELDS and not f.name.startswith("whitespace")
+        )
+        _CHILD_FIELDS[cls] = names
+    return names
+
+
+def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The code-bearing children of ``node``, in source order."""
+    for name in child_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    yield item
+
+
+def iter_descendants(node: cst.CSTNode, *, into_scopes: bool = True) -> Iterator[cst.CSTNode]:
+    """Every code-bearing node below ``node``.
+
+    With ``into_scopes=False``, the bodies of nested functions, lambdas,
+    classes and comprehensions are not entered (their own nodes are yielded).
+    """
+    pending = list(iter_children(node))
+    pending.reverse()
+    while pending:
+        current = pending.pop()
+        yield current
+        if not into_scopes and isinstance(current, _SCOPES):
+            continue
+        children = list(iter_children(current))
+        children.reverse()
+        pending.extend(children)
+
+
+_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+def names_read(node: cst.CSTNode) -> set[str]:
+    """Names used in ``node``, ignoring attribute names and keyword argument names."""
+    found: set[str] = set()
+    pending: list[cst.CSTNode] = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, cst.Name):
+            found.add(current.value)
+            continue
+        if isinstance(current, cst.Attribute):
+            pending.append(current.value)
+            continue
+        if isinstance(current, cst.Arg):
+            pending.append(current.value)
+            continue
+        pending.extend(iter_children(current))
+    return found
+
+
+def names_assigned(body: cst.CSTNode) -> set[str]:
+    """Names a block binds in its own scope (nested scopes excluded)."""
+    found: set[str] = set()
+
+    def targets(target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            found.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                targets(element.value)
+        elif isinstance(target, cst.StarredElement):
+            targets(target.value)
+
+    for node in iter_descendants(body, into_scopes=False):
+        if isinstance(node, cst.AssignTarget):
+            targets(node.target)
+        elif isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For)):
+            targets(node.target)
+        elif isinstance(node, cst.NamedExpr):
+            targets(node.target)
+        elif isinstance(node, (cst.AsName,)) and isinstance(node.name, cst.BaseExpression):
+            targets(node.name)
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            found.add(node.name.value)
+    return found
+
+
+def parameter_names(params: cst.Parameters) -> set[str]:
+    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    if isinstance(params.star_arg, cst.Param):
+        names.add(params.star_arg.name.value)
+    if params.star_kwarg is not None:
+        names.add(params.star_kwarg.name.value)
+    return names
