@@ -101,7 +101,7 @@ class Analyzer:
         self.filename = filename
         self.legacy_async = legacy_async
         self.atomic_requests = atomic_requests and config.selects("OC106")
-        self.rec = Recognizer(config, module)
+        self.rec = Recognizer(config, module, filename)
         self.findings: list[RawFinding] = []
         self.blocks: list[AtomicBlock] = []
         self.deferred = 0
@@ -516,7 +516,7 @@ class Analyzer:
             return None, "the function is decorated or takes parameters"
         if not self.functions or not self._defined_in(function, self.functions[-1]):
             return None, "the function is not defined in this function"
-        if self._references(self.functions[-1], function.name.value) != 1:
+        if self._references(self.functions[-1], function) != 1:
             return None, "the function is used elsewhere too"
         return BindEagerly(callback, function, hits, names), None
 
@@ -525,8 +525,14 @@ class Analyzer:
         return any(node is function for node in iter_descendants(outer.body, into_scopes=False))
 
     @staticmethod
-    def _references(outer: cst.FunctionDef, name: str) -> int:
-        return sum(1 for node in iter_descendants(outer.body) if isinstance(node, cst.Name) and node.value == name)
+    def _references(outer: cst.FunctionDef, function: cst.FunctionDef) -> int:
+        """Uses of the function's name in ``outer`` (its own ``def`` line excluded)."""
+        name = function.name
+        return sum(
+            1
+            for node in iter_descendants(outer.body)
+            if isinstance(node, cst.Name) and node.value == name.value and node is not name
+        )
 
     def _check_database(self, node: cst.Call, on_commit: OnCommit, block: AtomicBlock) -> None:
         """OC104: ``on_commit`` on another database than the enclosing ``atomic(using=...)``."""

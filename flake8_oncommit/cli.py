@@ -8,6 +8,7 @@ could not be processed; 2 usage or configuration error.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import os
 import sys
@@ -33,6 +34,7 @@ from .findings import Finding
 from .fix import FixError, fix_text
 from .output import FORMATS, Located, render
 from .rules import PARSE_ERROR_CODE
+from .settings_scan import find_atomic_requests, project_root
 from .source import SourceError, decode
 
 #: Below this many files, worker processes cost more than they save.
@@ -183,7 +185,17 @@ def resolve_config(args: argparse.Namespace) -> Config:
         for key in KEYS
         if getattr(args, KEYS[key][0], None) is not None
     }
-    return config_from_mapping(flags, "command line", config)
+    config = config_from_mapping(flags, "command line", config)
+    if config.atomic_requests == "auto":
+        start = Path(os.path.commonpath([os.path.abspath(p) for p in args.paths])) if args.paths else Path.cwd()
+        evidence = find_atomic_requests(project_root(start))
+        if evidence is not None and not args.quiet:
+            print(
+                f"oncommit-fix: ATOMIC_REQUESTS is on ({evidence.path}:{evidence.line}); checking views (OC106)",
+                file=sys.stderr,
+            )
+        config = dataclasses.replace(config, atomic_requests="true" if evidence else "false")
+    return config
 
 
 # --------------------------------------------------------------------------

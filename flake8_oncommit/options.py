@@ -9,10 +9,14 @@ silently ignore a typo).
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import sys
+from pathlib import Path
 from typing import Any, NoReturn
 
 from .config import KEYS, Config, ConfigError, config_from_mapping
+from .settings_scan import find_atomic_requests, project_root
 
 PREFIX = "oncommit-"
 #: keys handled by flake8 itself
@@ -68,6 +72,15 @@ def config_from_flake8(options: Any) -> Config:
         if value is not None:
             values[key] = value
     try:
-        return config_from_mapping(values, "flake8 option")
+        config = config_from_mapping(values, "flake8 option")
     except ConfigError as error:
         _fail(str(error).replace("flake8 option: ", f"--{PREFIX}", 1))
+    if config.atomic_requests == "auto":
+        config = dataclasses.replace(config, atomic_requests="true" if _project_uses_atomic_requests(options) else "false")
+    return config
+
+
+def _project_uses_atomic_requests(options: Any) -> bool:
+    filenames = [os.path.abspath(name) for name in (getattr(options, "filenames", None) or ["."]) if name != "-"]
+    start = Path(os.path.commonpath(filenames)) if filenames else Path.cwd()
+    return find_atomic_requests(project_root(start)) is not None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import PurePath
 
 import libcst as cst
 
@@ -78,11 +79,31 @@ class OnCommit:
 class Recognizer:
     """Answers "what is this node?" with the names of the module in view."""
 
-    def __init__(self, config: Config, module: cst.Module) -> None:
+    def __init__(self, config: Config, module: cst.Module, filename: str = "<string>") -> None:
         self.config = config
         self.module = module
         self.names = NameTable({}, [])
         self.imports_dramatiq = False
+        self.module_names = module_names(filename)
+
+    def is_configured(self, found: Binding | None, configured: frozenset[str]) -> bool:
+        """Whether a resolved name is one of the configured dotted names.
+
+        A function defined in this very module matches through the module's
+        own dotted name, guessed from the file path (``myapp/tasks.py``
+        defines ``myapp.tasks.offload_task``).
+        """
+        if not configured or found is None:
+            return False
+        if isinstance(found, str):
+            return matches_dotted(found, configured)
+        if isinstance(found, LocalFunction):
+            name = found.node.name.value
+        elif isinstance(found, TaskDef):
+            name = found.name
+        else:
+            return False
+        return any(f"{module}.{name}" in configured for module in self.module_names)
 
     # -- binding ------------------------------------------------------------
 
@@ -233,19 +254,18 @@ class Recognizer:
     def atomic_of(self, node: cst.BaseExpression) -> AtomicBlock | None:
         """The atomic block ``node`` opens as a decorator or context manager."""
         if isinstance(node, cst.Call):
-            callee = self.qualified(node.func)
-            if callee is not None and self.is_atomic_name(callee):
+            if self.is_atomic(self.resolve(node.func)):
                 return AtomicBlock(using_argument(node))
             return None
         found = self.resolve(node)
         if isinstance(found, AtomicContext):
             return AtomicBlock(found.using)
-        if isinstance(found, str) and self.is_atomic_name(found):
+        if self.is_atomic(found):
             return AtomicBlock(None)
         return None
 
-    def is_atomic_name(self, qualified: str) -> bool:
-        return qualified in lib.ATOMIC or matches_dotted(qualified, self.config.atomic_wrappers)
+    def is_atomic(self, found: Binding | None) -> bool:
+        return (isinstance(found, str) and found in lib.ATOMIC) or self.is_configured(found, self.config.atomic_wrappers)
 
     def method_decorated(self, node: cst.BaseExpression) -> cst.BaseExpression | None:
         """The decorator(s) inside ``method_decorator(...)``, else None."""
@@ -284,11 +304,11 @@ class Recognizer:
     def task_kind(self, decorator: cst.BaseExpression) -> str | None:
         """The kind of task a decorator makes, or None."""
         target = decorator.func if isinstance(decorator, cst.Call) else decorator
-        qualified = self.qualified(target)
-        config = self.config
+        found = self.resolve(target)
+        if self.is_configured(found, self.config.transactional_queues):
+            return "transactional"
+        qualified = found if isinstance(found, str) else None
         if qualified is not None:
-            if matches_dotted(qualified, config.transactional_queues):
-                return "transactional"
             if qualified in lib.HUEY_TASK_DECORATORS:
                 return "huey"
             if qualified in lib.DRAMATIQ_ACTOR_DECORATORS or (
@@ -339,14 +359,14 @@ class Recognizer:
         func = call.func
         config = self.config
         callee = self.resolve(func)
-        if isinstance(callee, str) and matches_dotted(callee, config.transactional_queues):
+        if self.is_configured(callee, config.transactional_queues):
             return None
         if isinstance(func, cst.Attribute):
             method = func.attr.value
             receiver = self.resolve(func.value)
             if isinstance(receiver, TaskDef) and receiver.kind == "transactional":
                 return None
-            if isinstance(receiver, str) and matches_dotted(receiver, config.transactional_queues):
+            if self.is_configured(receiver, config.transactional_queues):
                 return None
             library = lib.ENQUEUE_METHODS.get(method)
             if library is not None:
@@ -361,11 +381,11 @@ class Recognizer:
                 return Enqueue("django-q")
             if method == lib.HUEY_SCHEDULE_METHOD and isinstance(receiver, TaskDef) and receiver.kind == "huey":
                 return Enqueue("huey")
+        if self.is_configured(callee, config.enqueue_functions):
+            return Enqueue("project")
         if isinstance(callee, TaskDef):
             return Enqueue("huey") if callee.kind == "huey" else None
         if isinstance(callee, str):
-            if matches_dotted(callee, config.enqueue_functions):
-                return Enqueue("project")
             library = lib.ENQUEUE_FUNCTIONS.get(callee)
             if library is not None:
                 return Enqueue(library)
@@ -415,13 +435,15 @@ class Recognizer:
             if receiver is None or isinstance(receiver, str):
                 return OnCommit(callback, None, None, fixable_using=False)
             return None
-        callee = self.qualified(func)
-        if callee is None:
+        found = self.resolve(func)
+        if self.is_configured(found, self.config.safe_deferrers):
+            return OnCommit(callback, None, None, fixable_using=False)
+        if not isinstance(found, str):
             return None
-        if callee in lib.ON_COMMIT_FUNCTIONS:
+        if found in lib.ON_COMMIT_FUNCTIONS:
             return self._function_on_commit(call, callback)
         # A project's own ``on_commit`` helper defers by its very name.
-        if callee.rsplit(".", 1)[-1] == lib.ON_COMMIT_METHOD or matches_dotted(callee, self.config.safe_deferrers):
+        if found.rsplit(".", 1)[-1] == lib.ON_COMMIT_METHOD:
             return OnCommit(callback, None, None, fixable_using=False)
         return None
 
@@ -469,6 +491,16 @@ def _nested_statements(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
             yield from child.body
         elif isinstance(child, (cst.Else, cst.Finally, cst.ExceptHandler, cst.ExceptStarHandler, cst.If)):
             yield child
+
+
+def module_names(filename: str) -> tuple[str, ...]:
+    """Dotted names this file may be imported as: ``a/b/c.py`` -> ``c``, ``b.c``, ``a.b.c``."""
+    path = PurePath(filename)
+    parts = [*path.parts[:-1], path.stem]
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    parts = [part for part in parts if part.isidentifier()]
+    return tuple(".".join(parts[index:]) for index in range(len(parts) - 1, -1, -1))
 
 
 def _decorator_list(node: cst.BaseExpression) -> Iterator[cst.BaseExpression]:

@@ -2,7 +2,8 @@
 
 A fixture is a small Django module. A trailing comment ``# expect: OC101``
 says a finding with that code starts on that line (``OC101 unfixable`` when
-``oncommit-fix`` must leave it alone; several codes separated by commas).
+``oncommit-fix`` must leave a finding of a fixable rule alone; several codes
+separated by commas).
 A first-line comment ``# oncommit: key = value; key = value`` gives the
 configuration (keys as in ``[tool.flake8-oncommit]``). A comment
 ``# fixture: legacy-syntax`` marks source that only oncommit-fix can read
@@ -17,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from flake8_oncommit.rules import RULES
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -64,9 +67,9 @@ def load(path: Path) -> Fixture:
                 words = item.split()
                 if not words:
                     continue
-                fixture.expectations.append(
-                    Expectation(number, words[0], fixable="unfixable" not in words[1:])
-                )
+                code = words[0]
+                fixable = RULES[code].fixable and "unfixable" not in words[1:]
+                fixture.expectations.append(Expectation(number, code, fixable))
         match = _CONFIG.match(line)
         if match:
             for item in match.group("items").split(";"):

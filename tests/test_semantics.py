@@ -218,3 +218,96 @@ def test_no_transaction_left_open() -> None:
     for alias in ("default", "other"):
         assert not connections[alias].in_atomic_block
         assert transaction.get_autocommit(using=alias)
+
+
+# --------------------------------------------------------------------------
+# The on_commit mistakes (OC102, OC103, OC104), fixed.
+
+LATE_BINDING = """
+from django.db import transaction
+
+@transaction.atomic
+def fan_out(items):
+    for item in items:
+        transaction.on_commit(lambda: task.delay(item, label=f"item-{item}"))
+
+@transaction.atomic
+def fan_out_def(items):
+    for item in items:
+        def _send():
+            task.delay(item)
+        transaction.on_commit(_send)
+"""
+
+
+def test_late_binding_original_sends_the_last_value_n_times() -> None:
+    module, task = load(LATE_BINDING, fixed=False)
+    module["fan_out"]([1, 2, 3])
+    assert [s["args"] for s in task.sent] == [(3,), (3,), (3,)]
+
+
+def test_late_binding_fixed_sends_each_value_once_after_commit() -> None:
+    module, task = load(LATE_BINDING, fixed=True)
+    module["fan_out"]([1, 2, 3])
+    module["fan_out_def"]([4, 5])
+    assert [(s["args"], s["kwargs"]) for s in task.sent] == [
+        ((1,), {"label": "item-1"}),
+        ((2,), {"label": "item-2"}),
+        ((3,), {"label": "item-3"}),
+        ((4,), {}),
+        ((5,), {}),
+    ]
+    assert not any(s["default_in_transaction"] for s in task.sent)
+
+
+CALLED = """
+from django.db import transaction
+
+@transaction.atomic
+def complete(pk, log):
+    transaction.on_commit(task.delay(pk))
+    log.append(len(task.sent))
+"""
+
+
+def test_called_enqueue_original_sends_now_and_django_rejects_it() -> None:
+    module, task = load(CALLED, fixed=False)
+    with pytest.raises(TypeError):
+        module["complete"](5, [])
+    assert task.sent[0]["default_in_transaction"] is True
+
+
+def test_called_enqueue_fixed_runs_after_commit() -> None:
+    module, task = load(CALLED, fixed=True)
+    log: list[int] = []
+    module["complete"](5, log)
+    assert log == [0]
+    assert task.sent == [{"args": (5,), "kwargs": {}, "default_in_transaction": False, "other_in_transaction": False}]
+
+
+WRONG_DATABASE = """
+from functools import partial
+from django.db import transaction
+
+def on_other(log):
+    with transaction.atomic(using="other"):
+        transaction.on_commit(partial(task.delay, "x"))
+        log.append(len(task.sent))
+    log.append(len(task.sent))
+"""
+
+
+def test_wrong_database_original_fires_at_once() -> None:
+    module, task = load(WRONG_DATABASE, fixed=False)
+    log: list[int] = []
+    module["on_other"](log)
+    assert log == [1, 1]  # ran immediately: "default" had no transaction open
+    assert task.sent[0]["other_in_transaction"] is True
+
+
+def test_wrong_database_fixed_fires_on_the_named_database_commit() -> None:
+    module, task = load(WRONG_DATABASE, fixed=True)
+    log: list[int] = []
+    module["on_other"](log)
+    assert log == [0, 1]
+    assert task.sent[0]["other_in_transaction"] is False
