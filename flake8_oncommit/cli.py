@@ -148,8 +148,6 @@ def build_parser() -> argparse.ArgumentParser:
         parser.add_argument(f"--{key}", metavar="NAMES", help=f"{KEYS[key][2]} (comma-separated)")
     parser.add_argument(
         "--atomic-requests",
-        nargs="?",
-        const="true",
         choices=ATOMIC_REQUESTS_MODES,
         help="report enqueues in views (OC106): true, false or auto (find ATOMIC_REQUESTS in settings)",
     )
@@ -234,9 +232,19 @@ class _Progress:
             sys.stderr.write("\r" + " " * 40 + "\r")
 
 
+def _normalize_argv(argv: Sequence[str]) -> list[str]:
+    """A bare ``--atomic-requests`` means true, even when a path follows it."""
+    result = list(argv)
+    for index, token in enumerate(result):
+        following = result[index + 1] if index + 1 < len(result) else None
+        if token == "--atomic-requests" and following not in ATOMIC_REQUESTS_MODES:
+            result[index] = "--atomic-requests=true"
+    return result
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_normalize_argv(sys.argv[1:] if argv is None else argv))
     if not args.paths:
         parser.print_usage(sys.stderr)
         print("oncommit-fix: error: no paths given", file=sys.stderr)
