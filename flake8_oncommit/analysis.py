@@ -27,7 +27,8 @@ import libcst as cst
 
 from .config import DEFAULT_CONFIG, Config
 from .findings import BindEagerly, DeferCall, PassCallable, RawFinding, SetUsing
-from .names import LOCAL, Binding, LocalFunction
+from .helpers import BlockCall, CallGraph
+from .names import LOCAL, Binding, LocalFunction, dotted_name
 from .positions import locate
 from .recognize import (
     DEFAULT_ALIAS,
@@ -109,6 +110,12 @@ class Analyzer:
         self.classes: list[ClassInfo] = []
         self.loops: list[Loop] = []
         self.functions: list[cst.FunctionDef] = []
+        self.method_tables: list[dict[str, cst.FunctionDef]] = []
+        #: whose body the walk is in, for the call graph (None: a lambda or class body)
+        self.owners: list[cst.FunctionDef | None] = []
+        self.graph = CallGraph()
+        self.block_calls: list[BlockCall] = []
+        self.signal_sends: list[cst.Call] = []
         self._dispatch: dict[type, Callable[[cst.CSTNode], None]] = {
             cst.FunctionDef: self._visit_function,  # type: ignore[dict-item]
             cst.ClassDef: self._visit_class,  # type: ignore[dict-item]
@@ -138,6 +145,8 @@ class Analyzer:
         self.is_settings = self._is_settings_module()
         for statement in self.module.body:
             self.walk(statement)
+        if self.config.selects("OC105"):
+            self._report_helpers()
         return Analysis(self.module, self.findings, self.rec.names.scopes[0].bindings)
 
     def walk(self, node: cst.CSTNode) -> None:
@@ -183,8 +192,13 @@ class Analyzer:
         blocks = [block] if block is not None else []
         if not exempt and self._runs_in_request(node, in_class):
             blocks.insert(0, AtomicBlock(None, request=True))
+        if blocks:
+            self.graph.covered.add(id(node))
+        self._note_receivers(node)
         self.functions.append(node)
+        self.owners.append(node)
         self._walk_body(node.params, node.body, blocks)
+        self.owners.pop()
         self.functions.pop()
 
     def _runs_in_request(self, node: cst.FunctionDef, in_class: bool) -> bool:
@@ -243,7 +257,9 @@ class Analyzer:
 
     def _visit_lambda(self, node: cst.Lambda) -> None:
         self._walk_parameter_defaults(node.params)
+        self.owners.append(None)
         self._walk_body(node.params, node.body, [], kind="lambda")
+        self.owners.pop()
 
     def _visit_class(self, node: cst.ClassDef) -> None:
         rec = self.rec
@@ -266,9 +282,13 @@ class Analyzer:
         saved = (self.blocks, self.deferred, self.statement_value, self.loops)
         self.blocks, self.deferred, self.statement_value, self.loops = [], 0, None, []
         self.classes.append(info)
+        self.method_tables.append(_methods(node))
+        self.owners.append(None)
         rec.names.push("class")
         self.walk(node.body)
         rec.names.pop()
+        self.owners.pop()
+        self.method_tables.pop()
         self.classes.pop()
         self.blocks, self.deferred, self.statement_value, self.loops = saved
 
@@ -425,11 +445,101 @@ class Analyzer:
                 self.walk(arg.value)
             self.deferred -= 1
             return
-        if self.blocks and not self.deferred:
+        if not self.deferred:
             enqueue = self.rec.enqueue_of(node)
             if enqueue is not None:
-                self._report_enqueue(node, enqueue)
+                if self.blocks:
+                    self._report_enqueue(node, enqueue)
+                owner = self.owners[-1] if self.owners else None
+                if owner is not None:
+                    self.graph.direct.setdefault(id(owner), self.describe(node))
+            else:
+                self._note_local_call(node)
         self.walk_children(node)
+
+    # -- OC105: helpers that enqueue ---------------------------------------------
+
+    def _local_targets(self, node: cst.Call) -> tuple[cst.FunctionDef, ...]:
+        """The module's own functions ``node`` calls: ``helper()``, ``self.helper()``, ``signal.send()``."""
+        func = node.func
+        if isinstance(func, cst.Name):
+            found = self.rec.resolve(func)
+            return (found.node,) if isinstance(found, LocalFunction) else ()
+        if not isinstance(func, cst.Attribute):
+            return ()
+        receiver = func.value
+        if isinstance(receiver, cst.Name) and receiver.value == "self" and self.method_tables:
+            method = self.method_tables[-1].get(func.attr.value)
+            return (method,) if method is not None else ()
+        if func.attr.value in ("send", "send_robust"):
+            signal = dotted_name(receiver)
+            if signal is not None:
+                return tuple(self.graph.receivers.get(signal, ()))
+        if func.attr.value == "connect" and node.args:
+            signal = dotted_name(receiver)
+            handler = self.rec.resolve(node.args[0].value)
+            if signal is not None and isinstance(handler, LocalFunction):
+                self.graph.receivers.setdefault(signal, []).append(handler.node)
+        return ()
+
+    def _note_local_call(self, node: cst.Call) -> None:
+        func = node.func
+        is_send = isinstance(func, cst.Attribute) and func.attr.value in ("send", "send_robust")
+        if is_send:
+            # Receivers may be registered further down: resolved after the walk.
+            if self.blocks:
+                self.signal_sends.append(node)
+            return
+        targets = self._local_targets(node)
+        if not targets:
+            return
+        owner = self.owners[-1] if self.owners else None
+        if owner is not None:
+            for target in targets:
+                self.graph.add_call(owner, target)
+        if self.blocks:
+            self.block_calls.append(BlockCall(node, targets))
+
+    def _note_receivers(self, node: cst.FunctionDef) -> None:
+        """``@receiver(signal)`` / ``@receiver([a, b])`` on a function of this module."""
+        for decorator in node.decorators:
+            call = decorator.decorator
+            if not isinstance(call, cst.Call) or not call.args:
+                continue
+            name = self.rec.qualified(call.func)
+            if name is None or name.rsplit(".", 1)[-1] != "receiver":
+                continue
+            signals = call.args[0].value
+            elements = signals.elements if isinstance(signals, (cst.List, cst.Tuple)) else [signals]
+            for element in elements:
+                value = element.value if isinstance(element, cst.BaseElement) else element
+                signal = dotted_name(value)
+                if signal is not None:
+                    self.graph.receivers.setdefault(signal, []).append(node)
+
+    def _report_helpers(self) -> None:
+        """After the walk: calls in blocks to helpers from which an enqueue is reachable."""
+        calls = list(self.block_calls)
+        sends = set()
+        for node in self.signal_sends:
+            signal = dotted_name(node.func.value) if isinstance(node.func, cst.Attribute) else None
+            receivers = tuple(self.graph.receivers.get(signal, ())) if signal else ()
+            if receivers:
+                calls.append(BlockCall(node, receivers))
+                sends.add(id(node))
+        for block_call in calls:
+            for target in block_call.targets:
+                if id(target) in self.graph.covered:
+                    continue
+                chain = self.graph.chain(target)
+                if chain is None:
+                    continue
+                described = self.describe(block_call.call)
+                if id(block_call.call) not in sends:
+                    chain = chain[1:]  # ``notify()`` is the call itself
+                message = RULES["OC105"].message.format(call=described, chain=" -> ".join([described, *chain]))
+                self.findings.append(RawFinding("OC105", block_call.call, message, None))
+                break
 
     def _report_enqueue(self, node: cst.Call, enqueue: Enqueue) -> None:
         code_blocks = [block for block in self.blocks if not block.request]
@@ -591,6 +701,11 @@ class Analyzer:
             return False
         span = locate(self.module, [name]).get(id(name))
         return span is not None and (span[0], span[1]) in self.legacy_async
+
+
+def _methods(node: cst.ClassDef) -> dict[str, cst.FunctionDef]:
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    return {statement.name.value: statement for statement in body if isinstance(statement, cst.FunctionDef)}
 
 
 def names_assigned_target(target: cst.BaseExpression) -> set[str]:
