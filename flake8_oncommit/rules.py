@@ -83,7 +83,7 @@ _add(
             "atomic-wrappers",
             "safe-deferrers",
             "transactional-queues",
-            "fix-style",
+            "style",
         ),
     )
 )
@@ -214,8 +214,15 @@ _add(
             "def notify(user):\n"
             "    transaction.on_commit(partial(send_welcome.delay, user.pk))\n"
         ),
-        fix="Not automatic: the message points at the enqueue inside the helper, where the fix belongs.",
+        fix=(
+            "Not automatic: the message names the chain down to the enqueue; fix it there, inside the "
+            "helper, with transaction.on_commit() (or `oncommit-fix` will, if the helper is itself called "
+            "inside an atomic block). Today the chain is followed within one module: plain functions, "
+            "methods called through `self`, and receivers (`@receiver`, `signal.connect`) of the module's "
+            "signals."
+        ),
         fixable=False,
+        options=("enqueue-functions", "enqueue-methods", "safe-deferrers"),
     )
 )
 

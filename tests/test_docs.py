@@ -1,0 +1,58 @@
+"""The rule catalogue is the single source: docs and fixtures must cover every code."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flake8_oncommit.config import KEYS
+from flake8_oncommit.rules import RULES
+from fixture_format import all_fixtures
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_rules_doc_is_generated_from_the_catalogue() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_rules_doc.py"), "--check"], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("code", list(RULES))
+def test_every_code_is_documented(code: str) -> None:
+    rule = RULES[code]
+    doc = (ROOT / "docs" / "rules.md").read_text()
+    assert f"## {code}\n" in doc
+    for text in (rule.why, rule.bad, rule.good, rule.fix, rule.summary, rule.message):
+        assert text.strip()
+    for option in rule.options:
+        assert option in KEYS
+    readme = (ROOT / "README.md").read_text()
+    assert code in readme, f"{code} is missing from README's rule table"
+
+
+@pytest.mark.parametrize("code", list(RULES))
+def test_every_code_has_fixtures_that_report_it(code: str) -> None:
+    fixtures = all_fixtures()
+    assert any(e.code == code for f in fixtures for e in f.expectations), f"no fixture expects {code}"
+    if RULES[code].fixable:
+        assert any(
+            e.code == code and e.fixable for f in fixtures for e in f.expectations
+        ), f"no fixture shows {code} fixed"
+
+
+def test_messages_are_one_line_and_say_what_to_do() -> None:
+    for rule in RULES.values():
+        assert "\n" not in rule.message
+        assert re.search(r"(defer|pass|bind|set|fix)", rule.message)
+
+
+def test_changelog_mentions_the_version() -> None:
+    from flake8_oncommit import __version__
+
+    assert f"## {__version__}" in (ROOT / "CHANGELOG.md").read_text()
