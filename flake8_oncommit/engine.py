@@ -8,6 +8,7 @@ findings included) so a file is parsed once whether it is reported or fixed.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -45,11 +46,64 @@ class CheckResult:
     repaired: bool = False
 
 
+#: One pass over brackets, line starts, operators and attribute dots.
+_SHAPE = re.compile(r"[(\[{]|[)\]}]|\n|[-+*/%@|&^]|\.(?=[^\W\d])|\b(?:and|or)\b")
+#: Past these, look closer before handing the text to libcst.
+_SUSPICIOUS_BRACKETS = 100
+_SUSPICIOUS_OPERATORS = 1000
+#: Deeper trees than this are refused: libcst's parser slows down
+#: super-linearly on them (a 3,000-call method chain takes 40 s), its Rust
+#: stack can overflow (a segfault no ``except`` catches), and the analysis
+#: would hit Python's recursion limit anyway.
+MAX_DEPTH = 200
+
+
+def _looks_deep(text: str) -> bool:
+    """Cheap upper bound: deep brackets, or a huge run of operators in one statement."""
+    depth = deepest = run = longest = 0
+    for match in _SHAPE.finditer(text):
+        char = match.group()[0]
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+        elif char == "\n":
+            if depth <= 0:
+                longest = max(longest, run)
+                run = 0
+        else:
+            run += 1
+    return deepest > _SUSPICIOUS_BRACKETS or max(longest, run) > _SUSPICIOUS_OPERATORS
+
+
+def check_depth(text: str) -> None:
+    """Raise :class:`ParseError` for text too deeply nested to parse safely."""
+    if not _looks_deep(text):
+        return
+    try:
+        tree = compile(text, "<file>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (RecursionError, MemoryError):
+        raise ParseError(f"too deeply nested to analyse (more than {MAX_DEPTH} levels)") from None
+    except (SyntaxError, ValueError) as error:
+        if isinstance(error, SyntaxError) and "too many nested" in str(error.msg):
+            raise ParseError(f"SyntaxError: {error.msg}", error.lineno or 1, max((error.offset or 1) - 1, 0)) from None
+        raise ParseError("too deeply nested to analyse safely, and not parseable by this Python") from None
+    pending: list[tuple[ast.AST, int, int]] = [(tree, 0, 1)]
+    while pending:
+        node, depth, line = pending.pop()
+        line = getattr(node, "lineno", line)
+        if depth > MAX_DEPTH:
+            raise ParseError(f"too deeply nested to analyse (more than {MAX_DEPTH} levels)", line)
+        pending.extend((child, depth + 1, line) for child in ast.iter_child_nodes(node))
+
+
 def parse(text: str) -> tuple[cst.Module, frozenset[tuple[int, int]]]:
     """Parse ``text``; on failure, retry once with legacy ``async`` renamed.
 
     Returns the module and the positions that were renamed (empty when none).
     """
+    check_depth(text)
     try:
         return cst.parse_module(text), frozenset()
     except cst.ParserSyntaxError as error:
@@ -99,18 +153,22 @@ def check_text(
         return CheckResult(text)
     if honour_noqa and file_is_excluded(text):
         return CheckResult(text)
-    module, renamed = parse(text)
-    analysed_text = module.code if renamed else text
     try:
-        analysis = analyse(
-            module,
-            config,
-            filename=filename,
-            legacy_async=renamed,
-            atomic_requests=config.atomic_requests == "true",
-        )
+        return _check(text, config, filename, honour_noqa)
     except RecursionError:
         raise ParseError("too deeply nested to analyse (RecursionError)") from None
+
+
+def _check(text: str, config: Config, filename: str, honour_noqa: bool) -> CheckResult:
+    module, renamed = parse(text)
+    analysed_text = module.code if renamed else text
+    analysis = analyse(
+        module,
+        config,
+        filename=filename,
+        legacy_async=renamed,
+        atomic_requests=config.atomic_requests == "true",
+    )
     result = CheckResult(analysed_text, analysis=analysis, repaired=bool(renamed))
     if not analysis.findings:
         return result

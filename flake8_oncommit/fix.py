@@ -369,9 +369,12 @@ def fix_text(
     assert result.analysis is not None
     plans = [raw.fix for _, raw in fixable if raw.fix is not None]
     module = result.analysis.module
-    new_module = apply_fixes(module, plans, result.analysis.module_bindings, config.style)
-    new_text = new_module.code
-    verify(new_text, config, filename=filename, original=result.text)
+    try:
+        new_module = apply_fixes(module, plans, result.analysis.module_bindings, config.style)
+        new_text = new_module.code
+        verify(new_text, config, filename=filename, original=result.text)
+    except RecursionError:
+        raise FixError("too deeply nested to rewrite (RecursionError)") from None
     outcome.text = new_text
     outcome.fixed = [finding for finding, _ in fixable]
     return outcome
