@@ -192,7 +192,7 @@ class Analyzer:
         blocks = [block] if block is not None else []
         if not exempt and self._runs_in_request(node, in_class):
             blocks.insert(0, AtomicBlock(None, request=True))
-        if blocks:
+        if any(not block.read_only for block in blocks):
             self.graph.covered.add(id(node))
         self._note_receivers(node)
         self.functions.append(node)
@@ -358,10 +358,10 @@ class Analyzer:
         self.walk(node.value)
         for target in node.targets:
             self.walk(target.target)
-        if self.at_module_level:
+        if self.at_module_level or self.rec.names.innermost.kind == "class":
             for target in node.targets:
                 self._check_settings_assignment(target.target)
-        else:
+        if not self.at_module_level:
             binding = self.rec.value_binding(node.value)
             for target in node.targets:
                 self.rec.bind_target(target.target, binding)
@@ -369,9 +369,9 @@ class Analyzer:
     def _visit_annassign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
             self.walk(node.value)
-        if self.at_module_level:
+        if self.at_module_level or self.rec.names.innermost.kind == "class":
             self._check_settings_assignment(node.target)
-        else:
+        if not self.at_module_level:
             binding = self.rec.value_binding(node.value) if node.value is not None else LOCAL
             self.rec.bind_target(node.target, binding)
 
@@ -448,7 +448,7 @@ class Analyzer:
         if not self.deferred:
             enqueue = self.rec.enqueue_of(node)
             if enqueue is not None:
-                if self.blocks:
+                if self.writing_blocks:
                     self._report_enqueue(node, enqueue)
                 owner = self.owners[-1] if self.owners else None
                 if owner is not None:
@@ -468,7 +468,7 @@ class Analyzer:
         if not isinstance(func, cst.Attribute):
             return ()
         receiver = func.value
-        if isinstance(receiver, cst.Name) and receiver.value == "self" and self.method_tables:
+        if isinstance(receiver, cst.Name) and receiver.value in ("self", "cls") and self.method_tables:
             method = self.method_tables[-1].get(func.attr.value)
             return (method,) if method is not None else ()
         if func.attr.value in ("send", "send_robust"):
@@ -487,7 +487,7 @@ class Analyzer:
         is_send = isinstance(func, cst.Attribute) and func.attr.value in ("send", "send_robust")
         if is_send:
             # Receivers may be registered further down: resolved after the walk.
-            if self.blocks:
+            if self.writing_blocks:
                 self.signal_sends.append(node)
             return
         targets = self._local_targets(node)
@@ -497,7 +497,7 @@ class Analyzer:
         if owner is not None:
             for target in targets:
                 self.graph.add_call(owner, target)
-        if self.blocks:
+        if self.writing_blocks:
             self.block_calls.append(BlockCall(node, targets))
 
     def _note_receivers(self, node: cst.FunctionDef) -> None:
@@ -541,12 +541,18 @@ class Analyzer:
                 self.findings.append(RawFinding("OC105", block_call.call, message, None))
                 break
 
+    @property
+    def writing_blocks(self) -> list[AtomicBlock]:
+        """The blocks around the current code that can write (replica blocks cannot)."""
+        return [block for block in self.blocks if not block.read_only]
+
     def _report_enqueue(self, node: cst.Call, enqueue: Enqueue) -> None:
-        code_blocks = [block for block in self.blocks if not block.request]
+        blocks = self.writing_blocks
+        code_blocks = [block for block in blocks if not block.request]
         code = "OC101" if code_blocks else "OC106"
         if not self.config.selects(code):
             return
-        block = (code_blocks or self.blocks)[-1]
+        block = (code_blocks or blocks)[-1]
         message = RULES[code].message.format(call=self.describe(node))
         reason = None
         if node is not self.statement_value:
@@ -572,7 +578,7 @@ class Analyzer:
             self._check_called_callback(callback)
         if self.loops and self.config.selects("OC103"):
             self._check_late_binding(callback)
-        code_blocks = [block for block in self.blocks if not block.request]
+        code_blocks = [block for block in self.writing_blocks if not block.request]
         if code_blocks and self.config.selects("OC104"):
             self._check_database(node, on_commit, code_blocks[-1])
 
@@ -674,12 +680,13 @@ class Analyzer:
         return "DATABASES" in self.rec.names.scopes[0].bindings
 
     def _check_settings_assignment(self, target: cst.BaseExpression) -> None:
+        """OC107, at module level or in a class-based settings class (django-configurations)."""
         if (
             self.is_settings
             and isinstance(target, cst.Name)
             and target.value == "ATOMIC_REQUESTS"
             and not self.functions
-            and not self.classes
+            and len(self.classes) <= 1
             and self.config.selects("OC107")
         ):
             self.findings.append(RawFinding("OC107", target, RULES["OC107"].message, None))

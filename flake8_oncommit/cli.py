@@ -144,7 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--style", choices=STYLES, help="fix style (default: partial)")
     parser.add_argument("--select", metavar="CODES", help="comma-separated codes or prefixes to report")
     parser.add_argument("--ignore", metavar="CODES", help="comma-separated codes or prefixes not to report")
-    for key in ("enqueue-functions", "enqueue-methods", "atomic-wrappers", "safe-deferrers", "transactional-queues"):
+    for key in (
+        "enqueue-functions",
+        "enqueue-methods",
+        "atomic-wrappers",
+        "safe-deferrers",
+        "transactional-queues",
+        "read-only-databases",
+    ):
         parser.add_argument(f"--{key}", metavar="NAMES", help=f"{KEYS[key][2]} (comma-separated)")
     parser.add_argument(
         "--atomic-requests",

@@ -47,6 +47,8 @@ class Config:
     safe_deferrers: frozenset[str] = frozenset()
     #: task decorators or enqueue functions whose delivery waits for the commit
     transactional_queues: frozenset[str] = frozenset()
+    #: database aliases (literals or dotted names) that are read replicas
+    read_only_databases: frozenset[str] = frozenset()
     style: str = "partial"
     #: "false", "true" or "auto" (resolved to true/false per project)
     atomic_requests: str = "false"
@@ -108,6 +110,14 @@ def _method_names(key: str, value: object) -> frozenset[str]:
     return frozenset(names)
 
 
+def _aliases(key: str, value: object) -> frozenset[str]:
+    names = _as_list(key, value)
+    for name in names:
+        if not re.match(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", name):
+            raise ConfigError(f"{key}: {name!r} is not a database alias or dotted name")
+    return frozenset(names)
+
+
 def _codes(key: str, value: object) -> frozenset[str]:
     codes = _as_list(key, value)
     for code in codes:
@@ -155,6 +165,11 @@ KEYS = {
         "transactional_queues",
         _dotted_names,
         "task decorators or enqueue functions whose delivery already waits for the commit",
+    ),
+    "read-only-databases": (
+        "read_only_databases",
+        _aliases,
+        "database aliases (or dotted names such as settings.REPLICA_DB) whose atomic blocks cannot write",
     ),
     "style": ("style", _style, "fix style: partial (default) or celery"),
     "atomic-requests": ("atomic_requests", _atomic_requests, "true, false (default) or auto"),

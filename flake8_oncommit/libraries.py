@@ -7,8 +7,14 @@ cannot know, such as ``some_task.delay``).
 
 from __future__ import annotations
 
+import re
+
 #: The atomic decorator / context manager.
 ATOMIC = frozenset({"django.db.transaction.atomic"})
+
+#: Database aliases that name a read replica: a transaction there cannot
+#: write, so an enqueue inside it has nothing to wait for.
+READ_ONLY_ALIAS = re.compile(r"replica|read_?only|readonly|read-only|follower|standby|slave", re.IGNORECASE)
 
 #: What a name means when nothing in the file binds it (snippets, star imports).
 UNBOUND_NAMES = {"transaction": "django.db.transaction"}

@@ -70,7 +70,20 @@ class LocalFunction:
     node: cst.FunctionDef = field(repr=False)
 
 
-Binding = Union[str, Local, AtomicContext, Canvas, TaskDef, Marker, LocalFunction]
+@dataclass(frozen=True)
+class AtomicWrapper:
+    """A function of this module that runs its caller's code in an atomic block.
+
+    A ``@contextmanager`` that yields inside ``transaction.atomic()``, or a
+    decorator whose wrapper calls the decorated function inside one. ``using``
+    is the wrapped block's alias when it is a literal.
+    """
+
+    node: cst.FunctionDef = field(repr=False)
+    using: cst.BaseExpression | None = field(default=None, repr=False)
+
+
+Binding = Union[str, Local, AtomicContext, AtomicWrapper, Canvas, TaskDef, Marker, LocalFunction]
 
 
 @dataclass

@@ -7,17 +7,19 @@ in :mod:`.analysis` asks it, node by node, and decides what is a finding.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
 
 import libcst as cst
 
 from . import libraries as lib
+from .walk import iter_children, iter_descendants
 from .config import Config, matches_dotted
 from .names import (
     LOCAL,
     AtomicContext,
+    AtomicWrapper,
     Binding,
     Canvas,
     LocalFunction,
@@ -44,6 +46,8 @@ class AtomicBlock:
     using: cst.BaseExpression | None
     using_portable: bool = True
     request: bool = False
+    #: on a read replica: a transaction that cannot write, so nothing to wait for
+    read_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -182,6 +186,7 @@ class Recognizer:
                 self.bind(statement.name.value, LOCAL)
             elif isinstance(statement, _MODULE_LEVEL_BLOCKS):
                 pending.extend(reversed(list(_nested_statements(statement))))
+        self.find_wrappers()
 
     # -- resolution ----------------------------------------------------------
 
@@ -254,14 +259,105 @@ class Recognizer:
     def atomic_of(self, node: cst.BaseExpression) -> AtomicBlock | None:
         """The atomic block ``node`` opens as a decorator or context manager."""
         if isinstance(node, cst.Call):
-            if self.is_atomic(self.resolve(node.func)):
-                return AtomicBlock(using_argument(node))
+            found = self.resolve(node.func)
+            if isinstance(found, AtomicWrapper):
+                return self.block(found.using)
+            if self.is_atomic(found):
+                return self.block(using_argument(node))
             return None
         found = self.resolve(node)
         if isinstance(found, AtomicContext):
-            return AtomicBlock(found.using)
+            return self.block(found.using)
+        if isinstance(found, AtomicWrapper):
+            return self.block(found.using)
         if self.is_atomic(found):
             return AtomicBlock(None)
+        return None
+
+    def block(self, using: cst.BaseExpression | None) -> AtomicBlock:
+        """An atomic block on ``using``, read-only when that names a replica."""
+        if using is None:
+            return AtomicBlock(None)
+        text = alias_text(self.module, using) or ""
+        bare = text.strip("`")
+        read_only = bool(lib.READ_ONLY_ALIAS.search(bare)) or any(
+            bare == name or bare.endswith("." + name) for name in self.config.read_only_databases
+        )
+        return AtomicBlock(using, read_only=read_only)
+
+    def find_wrappers(self) -> None:
+        """Mark the module's own atomic wrappers (run after :meth:`prescan_module`).
+
+        Repeated until nothing changes, so a wrapper built on a wrapper of the
+        same module is found too.
+        """
+        functions = [s for s in self.module.body if isinstance(s, cst.FunctionDef)]
+        bindings = self.names.scopes[0].bindings
+        changed = True
+        while changed:
+            changed = False
+            for function in functions:
+                name = function.name.value
+                if isinstance(bindings.get(name), AtomicWrapper):
+                    continue
+                wrapper = self._wrapper_of(function)
+                if wrapper is not None:
+                    bindings[name] = wrapper
+                    changed = True
+
+    def _wrapper_of(self, function: cst.FunctionDef) -> AtomicWrapper | None:
+        is_context = any(
+            (self.qualified(d.decorator) or "").rsplit(".", 1)[-1] in ("contextmanager", "asynccontextmanager")
+            for d in function.decorators
+        )
+        if is_context:
+            block = self._atomic_around(function.body, _is_yield)
+            return _wrapper(function, block)
+        # A decorator: the decorated function (a parameter of this def or of a
+        # def nested in it) is called, or wrapped, inside an atomic block.
+        parameters = _parameters_within(function)
+        if not parameters:
+            return None
+
+        def calls_parameter(node: cst.CSTNode) -> bool:
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+                return node.func.value in parameters
+            return False
+
+        block = self._atomic_around(function.body, calls_parameter)
+        if block is None:
+            block = self._atomic_applied_to(function.body, parameters)
+        return _wrapper(function, block)
+
+    def _atomic_around(self, body: cst.CSTNode, matches: Callable[[cst.CSTNode], bool]) -> AtomicBlock | None:
+        """The atomic block (``with`` or atomic-decorated nested def) containing a matching node."""
+        pending: list[tuple[cst.CSTNode, AtomicBlock | None]] = [(body, None)]
+        while pending:
+            node, block = pending.pop()
+            if block is not None and matches(node):
+                return block
+            if isinstance(node, cst.With):
+                for item in node.items:
+                    block = self.atomic_of(item.item) or block
+            elif isinstance(node, cst.FunctionDef):
+                for decorator in node.decorators:
+                    block = self.atomic_of(decorator.decorator) or block
+            pending.extend((child, block) for child in iter_children(node))
+        return None
+
+    def _atomic_applied_to(self, body: cst.CSTNode, parameters: set[str]) -> AtomicBlock | None:
+        """``return transaction.atomic(func)`` / ``atomic(using=x)(func)``."""
+        for node in iter_descendants(body):
+            if not isinstance(node, cst.Call) or not node.args:
+                continue
+            if not any(isinstance(a.value, cst.Name) and a.value.value in parameters for a in node.args):
+                continue
+            if isinstance(node.func, cst.Call):
+                block = self.atomic_of(node.func)
+                if block is not None:
+                    return block
+            elif self.is_atomic(self.resolve(node.func)):
+                return AtomicBlock(None)
         return None
 
     def is_atomic(self, found: Binding | None) -> bool:
@@ -484,13 +580,35 @@ _MODULE_LEVEL_BLOCKS = (
 
 def _nested_statements(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Statements directly inside a module-level compound statement."""
-    from .walk import iter_children
-
     for child in iter_children(node):
         if isinstance(child, (cst.IndentedBlock, cst.SimpleStatementSuite)):
             yield from child.body
         elif isinstance(child, (cst.Else, cst.Finally, cst.ExceptHandler, cst.ExceptStarHandler, cst.If)):
             yield child
+
+
+def _wrapper(function: cst.FunctionDef, block: AtomicBlock | None) -> AtomicWrapper | None:
+    """Only a literal alias means the same thing at the wrapper's call sites."""
+    if block is None:
+        return None
+    using = block.using if isinstance(block.using, (cst.SimpleString, cst.ConcatenatedString)) else None
+    return AtomicWrapper(function, using)
+
+
+def _is_yield(node: cst.CSTNode) -> bool:
+    return isinstance(node, cst.Yield)
+
+
+def _parameters_within(function: cst.FunctionDef) -> set[str]:
+    """Parameter names of ``function`` and of the defs nested in it (decorator factories)."""
+    from .walk import parameter_names
+
+    names = parameter_names(function.params)
+    for node in iter_descendants(function.body):
+        if isinstance(node, cst.FunctionDef):
+            names |= parameter_names(node.params)
+    # ``*args``/``**kwargs`` of the wrapper are not the decorated function.
+    return {name for name in names if name not in ("self", "cls", "args", "kwargs", "a", "kw")}
 
 
 def module_names(filename: str) -> tuple[str, ...]:
@@ -568,8 +686,6 @@ def _subscript_alias(module: cst.Module, node: cst.Subscript) -> str | None:
 
 def _returns_value(body: cst.BaseSuite) -> bool:
     """Whether a function body returns a value or yields (nested defs excluded)."""
-    from .walk import iter_children
-
     pending: list[cst.CSTNode] = [body]
     while pending:
         node = pending.pop()

@@ -83,6 +83,7 @@ _add(
             "atomic-wrappers",
             "safe-deferrers",
             "transactional-queues",
+            "read-only-databases",
             "style",
         ),
     )

@@ -29,6 +29,8 @@ _VIEW_DECORATORS = frozenset(
     {
         "api_view",
         "action",
+        "list_route",
+        "detail_route",
         "require_http_methods",
         "require_POST",
         "require_GET",

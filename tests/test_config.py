@@ -196,6 +196,7 @@ BAD_PYPROJECT = [
     ('atomic-wrappers = ["1x"]', "atomic-wrappers: '1x' is not a dotted name"),
     ('safe-deferrers = [1]', "safe-deferrers: expected a list of strings"),
     ('transactional-queues = ["x..y"]', "transactional-queues: 'x..y' is not a dotted name"),
+    ('read-only-databases = ["a b"]', "read-only-databases: 'a b' is not a database alias"),
     ('style = "lambda"', "style: expected one of partial, celery, got 'lambda'"),
     ('atomic-requests = "sometimes"', "atomic-requests: expected true, false or auto, got 'sometimes'"),
     ('select = ["E501"]', "select: unknown code 'E501'"),
