@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import difflib
 import os
+import signal
 import sys
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -213,11 +214,20 @@ def _run_all(paths: list[str], config: Config, mode: str, jobs: int, keep_lines:
         for path in paths:
             yield process(path, config, mode, keep_lines)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        chunk = max(1, len(paths) // (workers * 8))
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
+    try:
+        chunk = max(1, min(16, len(paths) // (workers * 8)))
         yield from pool.map(
             process, paths, [config] * len(paths), [mode] * len(paths), [keep_lines] * len(paths), chunksize=chunk
         )
+    finally:
+        # On Ctrl-C: drop what has not started; files being written finish
+        # their atomic replace (workers ignore SIGINT), none is left half done.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class _Progress:

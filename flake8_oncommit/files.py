@@ -124,7 +124,9 @@ def write_atomic(path: str, data: bytes, original: Snapshot) -> None:
         raise FileError("deleted while it was being fixed; not written") from None
     if info.st_mtime_ns != original.mtime_ns or info.st_size != original.size:
         raise FileError("changed while it was being fixed; not written")
-    if not os.access(target, os.W_OK):
+    # The permission bits, not os.access(): as root, access() says yes to a
+    # read-only file, but the owner marked it so for a reason.
+    if not info.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK):
         raise FileError("cannot write: the file is read-only")
     directory, name = os.path.split(target)
     try:
