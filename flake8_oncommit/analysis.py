@@ -43,7 +43,7 @@ from .recognize import (
 )
 from .rules import RULES
 from .views import is_function_view, is_view_class, request_methods, takes_request_first
-from .walk import child_fields, iter_descendants, names_assigned, names_read, parameter_names
+from .walk import NODE_CLASSES, child_fields, iter_descendants, names_assigned, names_read, parameter_names
 
 
 @dataclass
@@ -157,14 +157,17 @@ class Analyzer:
             self.walk_children(node)
 
     def walk_children(self, node: cst.CSTNode) -> None:
+        nodes = NODE_CLASSES
+        walk = self.walk
         for name in child_fields(type(node)):
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                self.walk(value)
-            elif isinstance(value, (list, tuple)):
+            kind = type(value)
+            if kind in nodes:
+                walk(value)
+            elif kind is list or kind is tuple:
                 for item in value:
-                    if isinstance(item, cst.CSTNode):
-                        self.walk(item)
+                    if type(item) in nodes:
+                        walk(item)
 
     @property
     def at_module_level(self) -> bool:

@@ -72,7 +72,7 @@ class LocalFunction:
 
 @dataclass(frozen=True)
 class AtomicWrapper:
-    """A function of this module that runs its caller's code in an atomic block.
+    """What a function of this module is when it runs its caller's code in an atomic block.
 
     A ``@contextmanager`` that yields inside ``transaction.atomic()``, or a
     decorator whose wrapper calls the decorated function inside one. ``using``
@@ -83,7 +83,7 @@ class AtomicWrapper:
     using: cst.BaseExpression | None = field(default=None, repr=False)
 
 
-Binding = Union[str, Local, AtomicContext, AtomicWrapper, Canvas, TaskDef, Marker, LocalFunction]
+Binding = Union[str, Local, AtomicContext, Canvas, TaskDef, Marker, LocalFunction]
 
 
 @dataclass

@@ -89,6 +89,7 @@ class Recognizer:
         self.names = NameTable({}, [])
         self.imports_dramatiq = False
         self.module_names = module_names(filename)
+        self._wrappers: dict[int, AtomicWrapper | None] = {}
 
     def is_configured(self, found: Binding | None, configured: frozenset[str]) -> bool:
         """Whether a resolved name is one of the configured dotted names.
@@ -186,7 +187,6 @@ class Recognizer:
                 self.bind(statement.name.value, LOCAL)
             elif isinstance(statement, _MODULE_LEVEL_BLOCKS):
                 pending.extend(reversed(list(_nested_statements(statement))))
-        self.find_wrappers()
 
     # -- resolution ----------------------------------------------------------
 
@@ -260,19 +260,37 @@ class Recognizer:
         """The atomic block ``node`` opens as a decorator or context manager."""
         if isinstance(node, cst.Call):
             found = self.resolve(node.func)
-            if isinstance(found, AtomicWrapper):
-                return self.block(found.using)
+            wrapper = self.wrapper(found)
+            if wrapper is not None:
+                return self.block(wrapper.using)
             if self.is_atomic(found):
                 return self.block(using_argument(node))
             return None
         found = self.resolve(node)
         if isinstance(found, AtomicContext):
             return self.block(found.using)
-        if isinstance(found, AtomicWrapper):
-            return self.block(found.using)
+        wrapper = self.wrapper(found)
+        if wrapper is not None:
+            return self.block(wrapper.using)
         if self.is_atomic(found):
             return AtomicBlock(None)
         return None
+
+    def wrapper(self, found: Binding | None) -> AtomicWrapper | None:
+        """The module's own atomic wrapper that ``found`` is, if any.
+
+        Worked out on first use as a decorator or context manager (most
+        functions never are), and remembered.
+        """
+        if not isinstance(found, LocalFunction):
+            return None
+        key = id(found.node)
+        if key in self._wrappers:
+            return self._wrappers[key]
+        self._wrappers[key] = None  # a wrapper built on itself is not one
+        wrapper = self._wrapper_of(found.node)
+        self._wrappers[key] = wrapper
+        return wrapper
 
     def block(self, using: cst.BaseExpression | None) -> AtomicBlock:
         """An atomic block on ``using``, read-only when that names a replica."""
@@ -284,26 +302,6 @@ class Recognizer:
             bare == name or bare.endswith("." + name) for name in self.config.read_only_databases
         )
         return AtomicBlock(using, read_only=read_only)
-
-    def find_wrappers(self) -> None:
-        """Mark the module's own atomic wrappers (run after :meth:`prescan_module`).
-
-        Repeated until nothing changes, so a wrapper built on a wrapper of the
-        same module is found too.
-        """
-        functions = [s for s in self.module.body if isinstance(s, cst.FunctionDef)]
-        bindings = self.names.scopes[0].bindings
-        changed = True
-        while changed:
-            changed = False
-            for function in functions:
-                name = function.name.value
-                if isinstance(bindings.get(name), AtomicWrapper):
-                    continue
-                wrapper = self._wrapper_of(function)
-                if wrapper is not None:
-                    bindings[name] = wrapper
-                    changed = True
 
     def _wrapper_of(self, function: cst.FunctionDef) -> AtomicWrapper | None:
         is_context = any(
