@@ -27,7 +27,7 @@ from shop.tasks import send_confirmation, update_stock, notify
 '''
 
 SERVICE_FUNCS = [
-    '''@transaction.atomic
+    """@transaction.atomic
 def place_order_{i}(cart):
     order = Order.objects.create(customer=cart.customer, total=cart.total)
     for line in cart.lines.all():
@@ -35,24 +35,24 @@ def place_order_{i}(cart):
     send_confirmation.delay(order.pk)
     return order
 
-''',
-    '''def cancel_order_{i}(order):
+""",
+    """def cancel_order_{i}(order):
     with transaction.atomic():
         order.status = "cancelled"
         order.save(update_fields=["status"])
         transaction.on_commit(partial(update_stock.delay, order.pk))
     return order
 
-''',
-    '''def refresh_{i}(orders):
+""",
+    """def refresh_{i}(orders):
     for order in orders:
         with transaction.atomic(using="default"):
             order.refresh_totals()
             order.save()
         notify.delay(order.pk, kind="refreshed")
 
-''',
-    '''class OrderService{i}:
+""",
+    """class OrderService{i}:
     def __init__(self, user):
         self.user = user
 
@@ -65,7 +65,7 @@ def place_order_{i}(cart):
     def summary(self, order):
         return {{"id": order.pk, "lines": [line.pk for line in order.lines.all()]}}
 
-''',
+""",
 ]
 
 PLAIN_HEAD = '''"""Helpers."""
@@ -78,12 +78,12 @@ from django.db import models
 '''
 
 PLAIN_FUNCS = [
-    '''def price_{i}(amount, rate):
+    """def price_{i}(amount, rate):
     total = decimal.Decimal(amount) * decimal.Decimal(rate)
     return total.quantize(decimal.Decimal("0.01"))
 
-''',
-    '''class Product{i}(models.Model):
+""",
+    """class Product{i}(models.Model):
     name = models.CharField(max_length=200)
     created = models.DateTimeField(default=datetime.datetime.now)
 
@@ -93,8 +93,8 @@ PLAIN_FUNCS = [
     def __str__(self):
         return self.name
 
-''',
-    '''def chunks_{i}(items, size=100):
+""",
+    """def chunks_{i}(items, size=100):
     batch = []
     for item in items:
         batch.append(item)
@@ -104,7 +104,7 @@ PLAIN_FUNCS = [
     if batch:
         yield batch
 
-''',
+""",
 ]
 
 

@@ -18,6 +18,7 @@ what is reported is their ratio, never an absolute target:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -63,7 +64,9 @@ def main() -> None:
     tree = args.tree
     if tree is None:
         tree = Path(tempfile.mkdtemp(prefix="oncommit-bench-")) / "corpus"
-        subprocess.run([sys.executable, str(HERE / "generate.py"), str(tree), "--files", str(args.files)], check=True)
+        subprocess.run(
+            [sys.executable, str(HERE / "generate.py"), str(tree), "--files", str(args.files)], check=True
+        )
 
     import ast
 
@@ -76,46 +79,40 @@ def main() -> None:
     files = python_files(tree)
     texts = []
     for path in files:
-        try:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
             texts.append(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
-            pass
     config = Config()
     candidates = [text for text in texts if could_have_findings(text, config)]
 
     def parse_ast_all() -> None:
         for text in texts:
-            try:
+            with contextlib.suppress(SyntaxError):
                 ast.parse(text)
-            except SyntaxError:
-                pass
 
     def parse_libcst() -> None:
         for text in candidates:
-            try:
+            with contextlib.suppress(Exception):
                 cst.parse_module(text)
-            except Exception:
-                pass
 
     def engine() -> None:
         for text in candidates:
-            try:
+            with contextlib.suppress(ParseError):
                 check_text(text, config)
-            except ParseError:
-                pass
 
     def parse_ast_candidates() -> None:
         for text in candidates:
-            try:
+            with contextlib.suppress(SyntaxError):
                 ast.parse(text)
-            except SyntaxError:
-                pass
 
     jobs = str(min(2, os.cpu_count() or 1))
     rows = []
     base, plugin = best_of_alternating(
-        command(sys.executable, "-m", "flake8", "--isolated", f"--jobs={jobs}", "--select=E,W,F", ".", cwd=tree),
-        command(sys.executable, "-m", "flake8", "--isolated", f"--jobs={jobs}", "--select=E,W,F,OC", ".", cwd=tree),
+        command(
+            sys.executable, "-m", "flake8", "--isolated", f"--jobs={jobs}", "--select=E,W,F", ".", cwd=tree
+        ),
+        command(
+            sys.executable, "-m", "flake8", "--isolated", f"--jobs={jobs}", "--select=E,W,F,OC", ".", cwd=tree
+        ),
         args.repeat,
     )
     rows.append(("flake8 + plugin / flake8 alone", plugin, base))

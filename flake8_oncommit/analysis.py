@@ -42,7 +42,7 @@ from .recognize import (
     string_value,
 )
 from .rules import RULES
-from .views import is_function_view, is_view_class, request_methods, takes_request_first
+from .views import is_function_view, is_view_class, request_methods
 from .walk import NODE_CLASSES, child_fields, iter_descendants, names_assigned, names_read, parameter_names
 
 
@@ -305,7 +305,11 @@ class Analyzer:
             return
         assert isinstance(decorator, cst.Call)
         method = next(
-            (string_value(arg.value) for arg in decorator.args if arg.keyword is not None and arg.keyword.value == "name"),
+            (
+                string_value(arg.value)
+                for arg in decorator.args
+                if arg.keyword is not None and arg.keyword.value == "name"
+            ),
             None,
         )
         if method is None:
@@ -540,7 +544,9 @@ class Analyzer:
                 described = self.describe(block_call.call)
                 if id(block_call.call) not in sends:
                     chain = chain[1:]  # ``notify()`` is the call itself
-                message = RULES["OC105"].message.format(call=described, chain=" -> ".join([described, *chain]))
+                message = RULES["OC105"].message.format(
+                    call=described, chain=" -> ".join([described, *chain])
+                )
                 self.findings.append(RawFinding("OC105", block_call.call, message, None))
                 break
 
@@ -589,7 +595,9 @@ class Analyzer:
         """OC102: ``on_commit(task.delay(x))`` calls the task now."""
         if self.rec.enqueue_of(callback) is None and not self.rec.returns_none(callback.func):
             return
-        message = RULES["OC102"].message.format(call=self.describe(callback), callee=describe_callee(callback.func))
+        message = RULES["OC102"].message.format(
+            call=self.describe(callback), callee=describe_callee(callback.func)
+        )
         self.findings.append(
             RawFinding("OC102", callback, message, PassCallable(callback, self.rec.names.snapshot()))
         )
@@ -604,7 +612,9 @@ class Analyzer:
             if not isinstance(found, LocalFunction):
                 return
             function = found.node
-            free = names_read(function.body) - parameter_names(function.params) - names_assigned(function.body)
+            free = (
+                names_read(function.body) - parameter_names(function.params) - names_assigned(function.body)
+            )
         else:
             return
         rebound: set[str] = set()

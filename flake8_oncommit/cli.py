@@ -123,7 +123,9 @@ def _unified_diff(path: str, before: str, after: str) -> str:
         fromfile=f"{path}",
         tofile=f"{path}",
     )
-    return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines)
+    return "".join(
+        line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines
+    )
 
 
 # --------------------------------------------------------------------------
@@ -141,7 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (walked recursively)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="report findings, write nothing; exit 1 if any")
-    mode.add_argument("--diff", action="store_true", help="print the rewrite as a unified diff, write nothing")
+    mode.add_argument(
+        "--diff", action="store_true", help="print the rewrite as a unified diff, write nothing"
+    )
     parser.add_argument("--style", choices=STYLES, help="fix style (default: partial)")
     parser.add_argument("--select", metavar="CODES", help="comma-separated codes or prefixes to report")
     parser.add_argument("--ignore", metavar="CODES", help="comma-separated codes or prefixes not to report")
@@ -162,10 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
     parser.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
     parser.add_argument("--show-source", action="store_true", help="show the source line under each finding")
-    parser.add_argument("--jobs", "-j", type=int, default=0, metavar="N", help="worker processes (default: CPUs)")
+    parser.add_argument(
+        "--jobs", "-j", type=int, default=0, metavar="N", help="worker processes (default: CPUs)"
+    )
     parser.add_argument("--config", metavar="FILE", help="pyproject.toml to read (default: nearest one)")
     parser.add_argument("--isolated", action="store_true", help="ignore configuration files")
-    parser.add_argument("--no-cache", action="store_true", help="accepted for compatibility; no cache is kept")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="accepted for compatibility; no cache is kept"
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="do not print the summary line")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
@@ -180,24 +188,29 @@ def resolve_config(args: argparse.Namespace) -> Config:
                 raise ConfigError(f"--config: no such file: {args.config}")
             config = load_pyproject(path, config)
         else:
-            start = Path(os.path.commonpath([os.path.abspath(p) for p in args.paths])) if args.paths else Path.cwd()
+            start = (
+                Path(os.path.commonpath([os.path.abspath(p) for p in args.paths]))
+                if args.paths
+                else Path.cwd()
+            )
             if start.is_file():
                 start = start.parent
             found = find_pyproject(start)
             if found is not None:
                 config = load_pyproject(found, config)
     flags = {
-        key: getattr(args, KEYS[key][0])
-        for key in KEYS
-        if getattr(args, KEYS[key][0], None) is not None
+        key: getattr(args, KEYS[key][0]) for key in KEYS if getattr(args, KEYS[key][0], None) is not None
     }
     config = config_from_mapping(flags, "command line", config)
     if config.atomic_requests == "auto":
-        start = Path(os.path.commonpath([os.path.abspath(p) for p in args.paths])) if args.paths else Path.cwd()
+        start = (
+            Path(os.path.commonpath([os.path.abspath(p) for p in args.paths])) if args.paths else Path.cwd()
+        )
         evidence = find_atomic_requests(project_root(start))
         if evidence is not None and not args.quiet:
             print(
-                f"oncommit-fix: ATOMIC_REQUESTS is on ({evidence.path}:{evidence.line}); checking views (OC106)",
+                f"oncommit-fix: ATOMIC_REQUESTS is on ({evidence.path}:{evidence.line}); "
+                "checking views (OC106)",
                 file=sys.stderr,
             )
         config = dataclasses.replace(config, atomic_requests="true" if evidence else "false")
@@ -208,7 +221,9 @@ def resolve_config(args: argparse.Namespace) -> Config:
 # Running
 
 
-def _run_all(paths: list[str], config: Config, mode: str, jobs: int, keep_lines: bool) -> Iterable[FileResult]:
+def _run_all(
+    paths: list[str], config: Config, mode: str, jobs: int, keep_lines: bool
+) -> Iterable[FileResult]:
     workers = jobs if jobs > 0 else (os.cpu_count() or 1)
     if workers <= 1 or len(paths) < PARALLEL_THRESHOLD:
         for path in paths:
@@ -218,7 +233,12 @@ def _run_all(paths: list[str], config: Config, mode: str, jobs: int, keep_lines:
     try:
         chunk = max(1, min(16, len(paths) // (workers * 8)))
         yield from pool.map(
-            process, paths, [config] * len(paths), [mode] * len(paths), [keep_lines] * len(paths), chunksize=chunk
+            process,
+            paths,
+            [config] * len(paths),
+            [mode] * len(paths),
+            [keep_lines] * len(paths),
+            chunksize=chunk,
         )
     finally:
         # On Ctrl-C: drop what has not started; files being written finish
@@ -310,7 +330,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             Path(args.output).write_text(report, encoding="utf-8")
         except OSError as error:
-            print(f"oncommit-fix: error: cannot write {args.output}: {error.strerror or error}", file=sys.stderr)
+            print(
+                f"oncommit-fix: error: cannot write {args.output}: {error.strerror or error}", file=sys.stderr
+            )
             return 2
     elif report:
         sys.stdout.write(report)

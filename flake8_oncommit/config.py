@@ -150,7 +150,11 @@ KEYS = {
         _dotted_names,
         "project functions that send a job, e.g. myapp.tasks.offload_task",
     ),
-    "enqueue-methods": ("enqueue_methods", _method_names, "extra method names that send a job, e.g. send_later"),
+    "enqueue-methods": (
+        "enqueue_methods",
+        _method_names,
+        "extra method names that send a job, e.g. send_later",
+    ),
     "atomic-wrappers": (
         "atomic_wrappers",
         _dotted_names,
@@ -182,9 +186,7 @@ def _unknown_key(key: str, where: str) -> ConfigError:
     return ConfigError(f"{where}: unknown key {key!r}{hint}; known keys: {', '.join(KEYS)}")
 
 
-def config_from_mapping(
-    values: Mapping[str, object], where: str, base: Config = DEFAULT_CONFIG
-) -> Config:
+def config_from_mapping(values: Mapping[str, object], where: str, base: Config = DEFAULT_CONFIG) -> Config:
     """Validate ``values`` (keys as in :data:`KEYS`) on top of ``base``."""
     changes: dict[str, object] = {}
     for key, value in values.items():
@@ -193,7 +195,7 @@ def config_from_mapping(
             raise _unknown_key(key, where)
         field_name, validate, _ = KEYS[normalized]
         changes[field_name] = validate(f"{where}: {key}", value)
-    return dataclasses.replace(base, **changes)
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------

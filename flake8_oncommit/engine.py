@@ -87,7 +87,9 @@ def check_depth(text: str) -> None:
         raise ParseError(f"too deeply nested to analyse (more than {MAX_DEPTH} levels)") from None
     except (SyntaxError, ValueError) as error:
         if isinstance(error, SyntaxError) and "too many nested" in str(error.msg):
-            raise ParseError(f"SyntaxError: {error.msg}", error.lineno or 1, max((error.offset or 1) - 1, 0)) from None
+            raise ParseError(
+                f"SyntaxError: {error.msg}", error.lineno or 1, max((error.offset or 1) - 1, 0)
+            ) from None
         raise ParseError("too deeply nested to analyse safely, and not parseable by this Python") from None
     pending: list[tuple[ast.AST, int, int]] = [(tree, 0, 1)]
     while pending:
@@ -128,7 +130,9 @@ def _explain(text: str, error: cst.ParserSyntaxError) -> ParseError:
         compile(text, "<file>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as syntax:
         if syntax.lineno is not None:
-            return ParseError(f"{type(syntax).__name__}: {syntax.msg}", syntax.lineno, max((syntax.offset or 1) - 1, 0))
+            return ParseError(
+                f"{type(syntax).__name__}: {syntax.msg}", syntax.lineno, max((syntax.offset or 1) - 1, 0)
+            )
     except (ValueError, RecursionError, MemoryError):
         pass
     return ParseError(_one_line(error.message), error.raw_line, error.raw_column)

@@ -130,7 +130,9 @@ def write_atomic(path: str, data: bytes, original: Snapshot) -> None:
         raise FileError("cannot write: the file is read-only")
     directory, name = os.path.split(target)
     try:
-        fd, temp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{name}{TEMP_MARKER}", suffix=TEMP_SUFFIX, dir=directory or ".")
+        fd, temp = tempfile.mkstemp(
+            prefix=f"{TEMP_PREFIX}{name}{TEMP_MARKER}", suffix=TEMP_SUFFIX, dir=directory or "."
+        )
     except OSError as error:
         raise FileError(f"cannot write: {error.strerror or error}") from None
     try:

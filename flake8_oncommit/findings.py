@@ -77,7 +77,8 @@ class SetUsing:
     """OC104: add or correct ``using=`` on an ``on_commit`` call."""
 
     call: cst.Call
-    using: cst.BaseExpression
+    #: None: the default database (``using=`` is dropped)
+    using: cst.BaseExpression | None
 
 
 FixPlan = Union[DeferCall, PassCallable, BindEagerly, SetUsing]

@@ -12,8 +12,8 @@ failure reported.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeVar
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import libcst as cst
 
@@ -229,7 +229,9 @@ def _defer(call: cst.Call, plan: DeferCall, names: _Names, style: str) -> cst.Ba
 def _pass_callable(call: cst.Call, plan: PassCallable, names: _Names) -> cst.BaseExpression:
     """OC102: the called enqueue becomes the callable (``partial`` when it has arguments)."""
     if not call.args:
-        return callable_of(call).with_changes(lpar=call.lpar, rpar=call.rpar) if call.lpar else callable_of(call)
+        return (
+            callable_of(call).with_changes(lpar=call.lpar, rpar=call.rpar) if call.lpar else callable_of(call)
+        )
     return partial_of(call, names.partial(plan.names)).with_changes(lpar=call.lpar, rpar=call.rpar)
 
 
@@ -257,7 +259,9 @@ def _bind_parameters(node: cst.FunctionDef, plan: BindEagerly) -> cst.FunctionDe
 def _set_using(call: cst.Call, plan: SetUsing) -> cst.Call:
     """OC104: add, correct or (for the default database) drop ``using=``."""
     args = [arg for arg in call.args if not (arg.keyword is not None and arg.keyword.value == "using")]
-    existing = next((arg for arg in call.args if arg.keyword is not None and arg.keyword.value == "using"), None)
+    existing = next(
+        (arg for arg in call.args if arg.keyword is not None and arg.keyword.value == "using"), None
+    )
     if plan.using is not None:
         if existing is not None:
             replaced = existing.with_changes(value=plan.using)
@@ -342,7 +346,9 @@ def apply_fixes(
 # The whole operation on text
 
 
-def _selected(pairs: list[tuple[Finding, RawFinding]], select: frozenset[str] | None) -> list[tuple[Finding, RawFinding]]:
+def _selected(
+    pairs: list[tuple[Finding, RawFinding]], select: frozenset[str] | None
+) -> list[tuple[Finding, RawFinding]]:
     if select is None:
         return pairs
     return [pair for pair in pairs if pair[0].code.startswith(tuple(select))]

@@ -22,9 +22,32 @@ from .names import dotted_name, import_module_name
 if sys.version_info >= (3, 10):
     _STDLIB = frozenset(sys.stdlib_module_names)
 else:  # pragma: no cover - Python 3.9
-    _STDLIB = frozenset({"functools", "os", "sys", "re", "logging", "typing", "collections", "datetime",
-                         "json", "itertools", "contextlib", "dataclasses", "decimal", "uuid", "time",
-                         "pathlib", "enum", "abc", "threading", "socket", "io", "math"})
+    _STDLIB = frozenset(
+        {
+            "functools",
+            "os",
+            "sys",
+            "re",
+            "logging",
+            "typing",
+            "collections",
+            "datetime",
+            "json",
+            "itertools",
+            "contextlib",
+            "dataclasses",
+            "decimal",
+            "uuid",
+            "time",
+            "pathlib",
+            "enum",
+            "abc",
+            "threading",
+            "socket",
+            "io",
+            "math",
+        }
+    )
 
 
 @dataclass(frozen=True, order=True)
@@ -82,7 +105,8 @@ def _merge_into(node: cst.ImportFrom, name: str) -> cst.ImportFrom | None:
         return None
     names = list(node.names)
     multiline = node.lpar is not None and any(
-        isinstance(alias.comma, cst.Comma) and isinstance(alias.comma.whitespace_after, cst.ParenthesizedWhitespace)
+        isinstance(alias.comma, cst.Comma)
+        and isinstance(alias.comma.whitespace_after, cst.ParenthesizedWhitespace)
         for alias in names
     )
     if multiline:
@@ -99,7 +123,9 @@ def _merge_into(node: cst.ImportFrom, name: str) -> cst.ImportFrom | None:
         names[-1] = last.with_changes(comma=comma)
         names.append(new_alias.with_changes(comma=trailing))
     else:
-        names.insert(position, new_alias.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))))
+        names.insert(
+            position, new_alias.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        )
     return node.with_changes(names=names)
 
 
@@ -148,7 +174,7 @@ def _sort_key(node: cst.Import | cst.ImportFrom) -> tuple[bool, str]:
 
 
 def _position_among(
-    body: list[cst.BaseStatement], import_indexes: list[int], new: NewImport
+    body: Sequence[cst.BaseStatement], import_indexes: list[int], new: NewImport
 ) -> tuple[int, str]:
     """Where a new import line goes, and how it sits there.
 

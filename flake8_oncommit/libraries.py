@@ -101,7 +101,9 @@ CELERY_CANVAS_MULTI = frozenset(
         "celery.canvas._chain",
     }
 )
-CELERY_SIGNATURE = frozenset({"celery.signature", "celery.canvas.signature", "celery.canvas.Signature", "celery.Signature"})
+CELERY_SIGNATURE = frozenset(
+    {"celery.signature", "celery.canvas.signature", "celery.canvas.Signature", "celery.Signature"}
+)
 #: Methods that build a signature without sending it.
 SIGNATURE_METHODS = frozenset({"s", "si", "signature", "subtask"})
 

@@ -76,11 +76,15 @@ def config_from_flake8(options: Any) -> Config:
     except ConfigError as error:
         _fail(str(error).replace("flake8 option: ", f"--{PREFIX}", 1))
     if config.atomic_requests == "auto":
-        config = dataclasses.replace(config, atomic_requests="true" if _project_uses_atomic_requests(options) else "false")
+        config = dataclasses.replace(
+            config, atomic_requests="true" if _project_uses_atomic_requests(options) else "false"
+        )
     return config
 
 
 def _project_uses_atomic_requests(options: Any) -> bool:
-    filenames = [os.path.abspath(name) for name in (getattr(options, "filenames", None) or ["."]) if name != "-"]
+    filenames = [
+        os.path.abspath(name) for name in (getattr(options, "filenames", None) or ["."]) if name != "-"
+    ]
     start = Path(os.path.commonpath(filenames)) if filenames else Path.cwd()
     return find_atomic_requests(project_root(start)) is not None

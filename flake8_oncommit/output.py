@@ -146,7 +146,10 @@ def sarif(items: Sequence[Located]) -> str:
                 "locations": [
                     {
                         "physicalLocation": {
-                            "artifactLocation": {"uri": item.path.replace("\\", "/"), "uriBaseId": "%SRCROOT%"},
+                            "artifactLocation": {
+                                "uri": item.path.replace("\\", "/"),
+                                "uriBaseId": "%SRCROOT%",
+                            },
                             "region": {
                                 "startLine": finding.line,
                                 "startColumn": finding.column + 1,

@@ -14,7 +14,6 @@ import contextlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Optional
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -60,8 +59,8 @@ class _LocatingState(CodegenState):
         self,
         node: cst.CSTNode,
         *,
-        start_node: Optional[cst.CSTNode] = None,
-        end_node: Optional[cst.CSTNode] = None,
+        start_node: cst.CSTNode | None = None,
+        end_node: cst.CSTNode | None = None,
     ) -> contextlib.AbstractContextManager[None]:
         if id(node) not in self.targets:
             return _NULL

@@ -14,7 +14,6 @@ from pathlib import PurePath
 import libcst as cst
 
 from . import libraries as lib
-from .walk import iter_children, iter_descendants
 from .config import Config, matches_dotted
 from .names import (
     LOCAL,
@@ -31,6 +30,7 @@ from .names import (
     import_module_name,
     is_informative,
 )
+from .walk import iter_children, iter_descendants
 
 
 @dataclass(frozen=True)
@@ -305,7 +305,8 @@ class Recognizer:
 
     def _wrapper_of(self, function: cst.FunctionDef) -> AtomicWrapper | None:
         is_context = any(
-            (self.qualified(d.decorator) or "").rsplit(".", 1)[-1] in ("contextmanager", "asynccontextmanager")
+            (self.qualified(d.decorator) or "").rsplit(".", 1)[-1]
+            in ("contextmanager", "asynccontextmanager")
             for d in function.decorators
         )
         if is_context:
@@ -359,13 +360,19 @@ class Recognizer:
         return None
 
     def is_atomic(self, found: Binding | None) -> bool:
-        return (isinstance(found, str) and found in lib.ATOMIC) or self.is_configured(found, self.config.atomic_wrappers)
+        return (isinstance(found, str) and found in lib.ATOMIC) or self.is_configured(
+            found, self.config.atomic_wrappers
+        )
 
     def method_decorated(self, node: cst.BaseExpression) -> cst.BaseExpression | None:
         """The decorator(s) inside ``method_decorator(...)``, else None."""
-        if isinstance(node, cst.Call) and self.qualified(node.func) in lib.METHOD_DECORATOR:
-            if node.args and node.args[0].keyword is None:
-                return node.args[0].value
+        if (
+            isinstance(node, cst.Call)
+            and self.qualified(node.func) in lib.METHOD_DECORATOR
+            and node.args
+            and node.args[0].keyword is None
+        ):
+            return node.args[0].value
         return None
 
     def atomic_decorator(self, node: cst.BaseExpression) -> AtomicBlock | None:
@@ -473,7 +480,11 @@ class Recognizer:
                 return Enqueue("dramatiq")
             if method == "run" and self._is_django_q_runnable(func.value, receiver):
                 return Enqueue("django-q")
-            if method == lib.HUEY_SCHEDULE_METHOD and isinstance(receiver, TaskDef) and receiver.kind == "huey":
+            if (
+                method == lib.HUEY_SCHEDULE_METHOD
+                and isinstance(receiver, TaskDef)
+                and receiver.kind == "huey"
+            ):
                 return Enqueue("huey")
         if self.is_configured(callee, config.enqueue_functions):
             return Enqueue("project")
@@ -542,7 +553,9 @@ class Recognizer:
         return None
 
     def _function_on_commit(self, call: cst.Call, callback: cst.BaseExpression | None) -> OnCommit:
-        using = next((arg for arg in call.args if arg.keyword is not None and arg.keyword.value == "using"), None)
+        using = next(
+            (arg for arg in call.args if arg.keyword is not None and arg.keyword.value == "using"), None
+        )
         if using is None:
             return OnCommit(callback, DEFAULT_ALIAS, None, fixable_using=True)
         return OnCommit(callback, alias_text(self.module, using.value), using, fixable_using=True)

@@ -134,14 +134,8 @@ _add(
             "every callback reads the value of the last iteration: the last "
             "object is processed N times and the others never."
         ),
-        bad=(
-            "for order in orders:\n"
-            "    transaction.on_commit(lambda: notify.delay(order.pk))\n"
-        ),
-        good=(
-            "for order in orders:\n"
-            "    transaction.on_commit(partial(notify.delay, order.pk))\n"
-        ),
+        bad=("for order in orders:\n    transaction.on_commit(lambda: notify.delay(order.pk))\n"),
+        good=("for order in orders:\n    transaction.on_commit(partial(notify.delay, order.pk))\n"),
         fix=(
             "A lambda whose body is a single call becomes `partial(callee, args...)`, "
             "so the arguments are evaluated at registration. A nested def passed by "
@@ -165,20 +159,20 @@ _add(
         why=(
             "on_commit() attaches the callback to one connection: the default "
             "database unless `using=` says otherwise. Inside "
-            "`atomic(using=\"replica_writer\")`, a callback on the default "
+            '`atomic(using="replica_writer")`, a callback on the default '
             "connection fires immediately when that connection has no "
             "transaction open, or on an unrelated commit, before the data it "
             "needs is committed."
         ),
         bad=(
-            "with transaction.atomic(using=\"billing\"):\n"
-            "    invoice = Invoice.objects.using(\"billing\").create(total=total)\n"
+            'with transaction.atomic(using="billing"):\n'
+            '    invoice = Invoice.objects.using("billing").create(total=total)\n'
             "    transaction.on_commit(partial(email_invoice.delay, invoice.pk))\n"
         ),
         good=(
-            "with transaction.atomic(using=\"billing\"):\n"
-            "    invoice = Invoice.objects.using(\"billing\").create(total=total)\n"
-            "    transaction.on_commit(partial(email_invoice.delay, invoice.pk), using=\"billing\")\n"
+            'with transaction.atomic(using="billing"):\n'
+            '    invoice = Invoice.objects.using("billing").create(total=total)\n'
+            '    transaction.on_commit(partial(email_invoice.delay, invoice.pk), using="billing")\n'
         ),
         fix=(
             "`using=` of the innermost atomic block is added to the on_commit call "
@@ -211,10 +205,7 @@ _add(
             "    user = form.save()\n"
             "    notify(user)\n"
         ),
-        good=(
-            "def notify(user):\n"
-            "    transaction.on_commit(partial(send_welcome.delay, user.pk))\n"
-        ),
+        good=("def notify(user):\n    transaction.on_commit(partial(send_welcome.delay, user.pk))\n"),
         fix=(
             "Not automatic: the message names the chain down to the enqueue; fix it there, inside the "
             "helper, with transaction.on_commit() (or `oncommit-fix` will, if the helper is itself called "
@@ -238,19 +229,19 @@ _add(
         ),
         summary="A view enqueues a task while ATOMIC_REQUESTS makes every request atomic.",
         why=(
-            "With `DATABASES[alias][\"ATOMIC_REQUESTS\"] = True`, Django runs every "
+            'With `DATABASES[alias]["ATOMIC_REQUESTS"] = True`, Django runs every '
             "view inside one transaction that commits after the response is "
             "built. A task enqueued in the view races that commit exactly as in "
             "OC101, although no atomic block is written in the code."
         ),
         bad=(
             "def signup(request):\n"
-            "    user = User.objects.create(email=request.POST[\"email\"])\n"
+            '    user = User.objects.create(email=request.POST["email"])\n'
             "    send_welcome.delay(user.pk)\n"
         ),
         good=(
             "def signup(request):\n"
-            "    user = User.objects.create(email=request.POST[\"email\"])\n"
+            '    user = User.objects.create(email=request.POST["email"])\n'
             "    transaction.on_commit(partial(send_welcome.delay, user.pk))\n"
         ),
         fix="As OC101. `@transaction.non_atomic_requests` on a view exempts it.",
@@ -275,10 +266,10 @@ _add(
             "believes atomic are not (or the reverse), so both the transaction "
             "guarantees and the reasoning about task races are wrong."
         ),
-        bad="ATOMIC_REQUESTS = True\nDATABASES = {\"default\": {\"ENGINE\": \"django.db.backends.postgresql\"}}\n",
+        bad='ATOMIC_REQUESTS = True\nDATABASES = {"default": {"ENGINE": "django.db.backends.postgresql"}}\n',
         good=(
             "DATABASES = {\n"
-            "    \"default\": {\"ENGINE\": \"django.db.backends.postgresql\", \"ATOMIC_REQUESTS\": True},\n"
+            '    "default": {"ENGINE": "django.db.backends.postgresql", "ATOMIC_REQUESTS": True},\n'
             "}\n"
         ),
         fix="Not automatic: decide what the project wants, then move the key into DATABASES.",

@@ -67,12 +67,13 @@ def _is_literal_false(node: cst.BaseExpression) -> bool:
 def _switch_on(module: cst.Module) -> cst.BaseExpression | None:
     """The value that sets ATOMIC_REQUESTS to something not literally false, if any."""
     for node in iter_descendants(module):
+        value: cst.BaseExpression | None = None
         if isinstance(node, cst.DictElement) and string_value(node.key) == KEY:
-            if not _is_literal_false(node.value):
-                return node.value
+            value = node.value
         elif isinstance(node, cst.Arg) and node.keyword is not None and node.keyword.value == KEY:
-            if not _is_literal_false(node.value):
-                return node.value
+            value = node.value
+        if value is not None and not _is_literal_false(value):
+            return value
         elif isinstance(node, cst.Assign):
             for target in node.targets:
                 subscript = target.target

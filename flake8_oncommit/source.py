@@ -98,10 +98,15 @@ def repair_legacy_async(text: str) -> Repair | None:
         if tok.type != tokenize.NAME or tok.string != "async":
             continue
         following = significant[index + 1] if index + 1 < len(significant) else None
-        if following is not None and following.type == tokenize.NAME and following.string in (
-            "def",
-            "with",
-            "for",
+        if (
+            following is not None
+            and following.type == tokenize.NAME
+            and following.string
+            in (
+                "def",
+                "with",
+                "for",
+            )
         ):
             continue
         hits.append(tok.start)

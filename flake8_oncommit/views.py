@@ -145,7 +145,9 @@ def request_methods(recognizer: Recognizer, node: cst.ClassDef) -> frozenset[str
     decorator, and, transitively, the methods they call as ``self.name(...)``.
     """
     body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
-    methods = {statement.name.value: statement for statement in body if isinstance(statement, cst.FunctionDef)}
+    methods = {
+        statement.name.value: statement for statement in body if isinstance(statement, cst.FunctionDef)
+    }
     entries = {
         name
         for name, method in methods.items()

@@ -119,7 +119,15 @@ def iter_descendants(node: cst.CSTNode, *, into_scopes: bool = True) -> Iterator
         pending.extend(children)
 
 
-_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+_SCOPES = (
+    cst.FunctionDef,
+    cst.Lambda,
+    cst.ClassDef,
+    cst.ListComp,
+    cst.SetComp,
+    cst.DictComp,
+    cst.GeneratorExp,
+)
 
 
 def names_read(node: cst.CSTNode) -> set[str]:
@@ -155,13 +163,9 @@ def names_assigned(body: cst.CSTNode) -> set[str]:
             targets(target.value)
 
     for node in iter_descendants(body, into_scopes=False):
-        if isinstance(node, cst.AssignTarget):
+        if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
             targets(node.target)
-        elif isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For)):
-            targets(node.target)
-        elif isinstance(node, cst.NamedExpr):
-            targets(node.target)
-        elif isinstance(node, (cst.AsName,)) and isinstance(node.name, cst.BaseExpression):
+        elif isinstance(node, cst.AsName) and isinstance(node.name, cst.BaseExpression):
             targets(node.name)
         elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             found.add(node.name.value)

@@ -35,7 +35,10 @@ def render() -> str:
     for code, rule in RULES.items():
         out += [f"## {code}", "", f"`{rule.name}`: {rule.summary}", ""]
         if rule.opt_in:
-            out += [f"Off unless `{rule.opt_in}` is `true` (or `auto` finds it on in the project's settings).", ""]
+            out += [
+                f"Off unless `{rule.opt_in}` is `true` (or `auto` finds it on in the project's settings).",
+                "",
+            ]
         example = rule.message.format(
             call="send_email.delay()",
             callee="send_email.delay",
@@ -78,9 +81,9 @@ def render() -> str:
     out += [
         f"## {PARSE_ERROR_CODE}",
         "",
-        f"`{PARSE_ERROR_CODE} cannot parse: ...` / `cannot read: ...` is not a rule: `oncommit-fix` reports a file",
-        "it could not decode or parse, and goes on with the others. Only files that mention what the rules",
-        "look for are parsed at all (see README, \"What gets parsed\").",
+        f"`{PARSE_ERROR_CODE} cannot parse: ...` / `cannot read: ...` is not a rule: `oncommit-fix`",
+        "reports a file it could not decode or parse, and goes on with the others. Only files that",
+        'mention what the rules look for are parsed at all (see README, "What gets parsed").',
         "",
     ]
     return "\n".join(out)

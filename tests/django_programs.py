@@ -32,7 +32,16 @@ EXTRA_IMPORTS = [
 ]
 
 TASKS = ["send_email", "sync_crm", "tasks.rebuild", "self.task"]
-ARGS = ["", "x", "obj.pk", "item, flag=True", "*args, **kwargs", "order.pk,\n        reason='x'", "f'{x}'", "[i for i in xs]"]
+ARGS = [
+    "",
+    "x",
+    "obj.pk",
+    "item, flag=True",
+    "*args, **kwargs",
+    "order.pk,\n        reason='x'",
+    "f'{x}'",
+    "[i for i in xs]",
+]
 #: Positional-only argument lists (inside tuples and lists).
 POSITIONAL = ["x", "obj.pk", "item, 1", "f'{x}'", "order.pk,\n        item"]
 ENQUEUES = [
@@ -108,7 +117,9 @@ def statement_lines(draw: st.DrawFn, depth: int, atomic: str, on_commit: str) ->
     indented = ["    " + line if line else line for line in body]
     if kind == "with":
         using = draw(st.sampled_from(["", "using='other'", "'other'", "using=db", "durable=True"]))
-        head = draw(st.sampled_from([f"with {atomic}({using}):", f"with ctx, {atomic}({using}):", "with ctx:"]))
+        head = draw(
+            st.sampled_from([f"with {atomic}({using}):", f"with ctx, {atomic}({using}):", "with ctx:"])
+        )
         return [head, *indented]
     if kind == "for":
         return ["for item in items:", *indented]
@@ -145,7 +156,11 @@ def function_lines(draw: st.DrawFn, atomic: str, on_commit: str, method: bool) -
         )
     )
     name = draw(st.sampled_from(["place_order", "post", "helper", "sync", "form_valid"]))
-    params = "self, item, items, flag, obj, x, xs, order, db, ctx" if method else "item, items, flag, obj, x, xs, order, db, ctx"
+    params = (
+        "self, item, items, flag, obj, x, xs, order, db, ctx"
+        if method
+        else "item, items, flag, obj, x, xs, order, db, ctx"
+    )
     asynchronous = draw(st.sampled_from(["", "", "async "]))
     body = draw(block(1, atomic, on_commit))
     lines = [decorator] if decorator else []
@@ -166,7 +181,9 @@ def django_module(draw: st.DrawFn) -> str:
     for _ in range(draw(st.integers(1, 3))):
         if draw(st.booleans()):
             lines += ["class Service:"]
-            lines += ["    " + line if line else line for line in draw(function_lines(atomic, on_commit, True))]
+            lines += [
+                "    " + line if line else line for line in draw(function_lines(atomic, on_commit, True))
+            ]
         else:
             lines += draw(function_lines(atomic, on_commit, False))
         lines += ["", ""]

@@ -14,7 +14,7 @@ from flake8_oncommit.config import KEYS, Config, ConfigError, config_from_mappin
 SCRIPT = Path(sys.executable).with_name("oncommit-fix")
 
 WRAPPED = textwrap.dedent(
-    '''\
+    """\
     from django.db import transaction
 
     from myapp.db import atomic_write
@@ -29,7 +29,7 @@ WRAPPED = textwrap.dedent(
     def reprice(product):
         with atomic_write():
             product.tasks.send_later(product.pk)
-    '''
+    """
 )
 
 
@@ -39,7 +39,11 @@ def oncommit_fix(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def flake8(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "flake8", "--select=OC", *args], cwd=cwd, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "flake8", "--select=OC", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -140,13 +144,13 @@ def test_style_from_pyproject(tmp_path: Path) -> None:
 
 
 VIEWS = textwrap.dedent(
-    '''\
+    """\
     from blog.tasks import moderate
 
 
     def add_comment(request, pk):
         moderate.delay(pk)
-    '''
+    """
 )
 
 
@@ -194,7 +198,7 @@ BAD_PYPROJECT = [
     ('enqueue-functions = ["not a name"]', "enqueue-functions: 'not a name' is not a dotted name"),
     ('enqueue-methods = ["a.b"]', "enqueue-methods: 'a.b' is not a method name"),
     ('atomic-wrappers = ["1x"]', "atomic-wrappers: '1x' is not a dotted name"),
-    ('safe-deferrers = [1]', "safe-deferrers: expected a list of strings"),
+    ("safe-deferrers = [1]", "safe-deferrers: expected a list of strings"),
     ('transactional-queues = ["x..y"]', "transactional-queues: 'x..y' is not a dotted name"),
     ('read-only-databases = ["a b"]', "read-only-databases: 'a b' is not a database alias"),
     ('style = "lambda"', "style: expected one of partial, celery, got 'lambda'"),
@@ -204,7 +208,9 @@ BAD_PYPROJECT = [
 ]
 
 
-@pytest.mark.parametrize(("line", "message"), BAD_PYPROJECT, ids=[line.split()[0] for line, _ in BAD_PYPROJECT])
+@pytest.mark.parametrize(
+    ("line", "message"), BAD_PYPROJECT, ids=[line.split()[0] for line, _ in BAD_PYPROJECT]
+)
 def test_bad_pyproject_values_exit_2_naming_the_key(project: Path, line: str, message: str) -> None:
     (project / "pyproject.toml").write_text(f"[tool.flake8-oncommit]\n{line}\n")
     proc = oncommit_fix("--check", "app.py", cwd=project)
@@ -238,7 +244,10 @@ def test_bad_flags_exit_2(project: Path, flag: str, message: str) -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("oncommit-enqueue-functions = myapp.tasks.1offload", "--oncommit-enqueue-functions: 'myapp.tasks.1offload' is not"),
+        (
+            "oncommit-enqueue-functions = myapp.tasks.1offload",
+            "--oncommit-enqueue-functions: 'myapp.tasks.1offload' is not",
+        ),
         ("oncommit-style = lambda", "--oncommit-style: expected one of partial, celery, got 'lambda'"),
         ("oncommit-atomic-requests = maybe", "--oncommit-atomic-requests: expected true, false or auto"),
         ("oncommit-enqueue-function = a.b", "unknown option 'oncommit-enqueue-function'"),

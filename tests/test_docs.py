@@ -8,17 +8,19 @@ import sys
 from pathlib import Path
 
 import pytest
+from fixture_format import all_fixtures
 
 from flake8_oncommit.config import KEYS
 from flake8_oncommit.rules import RULES
-from fixture_format import all_fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_rules_doc_is_generated_from_the_catalogue() -> None:
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "gen_rules_doc.py"), "--check"], capture_output=True, text=True
+        [sys.executable, str(ROOT / "scripts" / "gen_rules_doc.py"), "--check"],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stderr
 
@@ -41,9 +43,9 @@ def test_every_code_has_fixtures_that_report_it(code: str) -> None:
     fixtures = all_fixtures()
     assert any(e.code == code for f in fixtures for e in f.expectations), f"no fixture expects {code}"
     if RULES[code].fixable:
-        assert any(
-            e.code == code and e.fixable for f in fixtures for e in f.expectations
-        ), f"no fixture shows {code} fixed"
+        assert any(e.code == code and e.fixable for f in fixtures for e in f.expectations), (
+            f"no fixture shows {code} fixed"
+        )
 
 
 def test_messages_are_one_line_and_say_what_to_do() -> None:

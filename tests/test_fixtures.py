@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from fixture_format import Fixture, all_fixtures, with_noqa
 
 from flake8_oncommit import check_source, fix_source
 from flake8_oncommit.config import config_from_mapping
-from fixture_format import Fixture, all_fixtures, with_noqa
 
 FIXTURES = all_fixtures()
 IDS = [f.name for f in FIXTURES]
@@ -47,10 +47,16 @@ _FLAKE8_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>
 
 
 def flake8_options(config: dict[str, str]) -> list[str]:
-    return [f"--oncommit-{key}={value}" for key, value in sorted(config.items()) if key not in ("select", "ignore")]
+    return [
+        f"--oncommit-{key}={value}"
+        for key, value in sorted(config.items())
+        if key not in ("select", "ignore")
+    ]
 
 
-def run_flake8(root: Path, fixtures: list[Fixture], texts: dict[str, str]) -> dict[str, list[tuple[int, str]]]:
+def run_flake8(
+    root: Path, fixtures: list[Fixture], texts: dict[str, str]
+) -> dict[str, list[tuple[int, str]]]:
     """Copy ``texts`` under ``root`` (by fixture name) and run flake8 once per config group."""
     results: dict[str, list[tuple[int, str]]] = {f.name: [] for f in fixtures}
     groups: dict[tuple[str, ...], list[Fixture]] = {}
@@ -132,7 +138,9 @@ def test_fixer_output_matches_expected_file(fixture: Fixture, request: pytest.Fi
     assert output == fixture.fixed_path.read_bytes().decode("utf-8")
 
 
-@pytest.mark.parametrize("fixture", [f for f in FIXTURES if f.expects_fix], ids=[f.name for f in FIXTURES if f.expects_fix])
+@pytest.mark.parametrize(
+    "fixture", [f for f in FIXTURES if f.expects_fix], ids=[f.name for f in FIXTURES if f.expects_fix]
+)
 def test_fixer_output_compiles_rechecks_clean_and_is_idempotent(fixture: Fixture) -> None:
     config = config_from_mapping(fixture.config, fixture.name)
     output = fixed_text(fixture)

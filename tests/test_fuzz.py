@@ -7,15 +7,16 @@ runs the long one (see README, Development).
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 
 import hypothesmith
 import libcst as cst
 import pytest
+from django_programs import django_module
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from django_programs import django_module
 from flake8_oncommit import Config, ParseError, check_source, fix_source
 from flake8_oncommit.analysis import analyse
 
@@ -56,10 +57,8 @@ def analyse_everything(source: str) -> None:
     except (cst.ParserSyntaxError, RecursionError):
         return
     for config in CONFIGS:
-        try:
+        with contextlib.suppress(RecursionError):
             analyse(module, config, atomic_requests=True)
-        except RecursionError:
-            pass
 
 
 @settings(max_examples=SHORT, **COMMON)

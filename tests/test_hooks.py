@@ -51,8 +51,14 @@ def user_repo(tmp_path: Path) -> Path:
 
 
 def try_repo(hook: str, repo: Path, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PRE_COMMIT_HOME": str(home), "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(home),
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
     return subprocess.run(
         [*PRE_COMMIT, "try-repo", str(ROOT), hook, "--all-files"],
         cwd=repo,
@@ -83,6 +89,11 @@ def test_check_hook_reports_and_changes_nothing(user_repo: Path, hook_home: Path
 
 def test_hook_definitions() -> None:
     text = (ROOT / ".pre-commit-hooks.yaml").read_text()
-    for needle in ("id: oncommit-fix", "id: oncommit-check", "entry: oncommit-fix --check", "language: python",
-                   "types: [python]"):
+    for needle in (
+        "id: oncommit-fix",
+        "id: oncommit-check",
+        "entry: oncommit-fix --check",
+        "language: python",
+        "types: [python]",
+    ):
         assert needle in text

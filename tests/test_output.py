@@ -52,7 +52,9 @@ def run_check(fmt: str, cwd: Path, *paths: str) -> subprocess.CompletedProcess[s
 def project(tmp_path: Path) -> Path:
     (tmp_path / "shop").mkdir()
     (tmp_path / "shop" / "views.py").write_text(BAD)
-    (tmp_path / "shop" / "broken.py").write_text("from django.db import transaction\n@transaction.atomic\ndef f(:\n  x.delay()\n")
+    (tmp_path / "shop" / "broken.py").write_text(
+        "from django.db import transaction\n@transaction.atomic\ndef f(:\n  x.delay()\n"
+    )
     return tmp_path
 
 
@@ -102,7 +104,9 @@ def test_sarif_required_fields_and_rule_linkage(project: Path) -> None:
 def test_github_annotations(project: Path) -> None:
     proc = run_check("github", project, "shop/views.py")
     lines = proc.stdout.splitlines()
-    assert lines[0].startswith("::error file=shop/views.py,line=8,col=5,endLine=8,endColumn=38,title=OC101 (flake8-oncommit)::")
+    assert lines[0].startswith(
+        "::error file=shop/views.py,line=8,col=5,endLine=8,endColumn=38,title=OC101 (flake8-oncommit)::"
+    )
     assert lines[0].endswith("defer it with transaction.on_commit()")
 
 
@@ -126,7 +130,10 @@ def test_text_with_source_and_marks() -> None:
 
 def test_show_source_flag(project: Path) -> None:
     proc = subprocess.run(
-        [str(SCRIPT), "--check", "--show-source", "shop/views.py"], cwd=project, capture_output=True, text=True
+        [str(SCRIPT), "--check", "--show-source", "shop/views.py"],
+        cwd=project,
+        capture_output=True,
+        text=True,
     )
     assert proc.stdout.splitlines()[1:3] == ["        send_confirmation.delay(order.pk)", "        ^"]
 
