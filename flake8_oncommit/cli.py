@@ -13,8 +13,11 @@ import difflib
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -193,7 +196,7 @@ def resolve_config(args: argparse.Namespace) -> Config:
                 if args.paths
                 else Path.cwd()
             )
-            if start.is_file():
+            if not start.is_dir():
                 start = start.parent
             found = find_pyproject(start)
             if found is not None:
@@ -229,25 +232,47 @@ def _run_all(
         for path in paths:
             yield process(path, config, mode, keep_lines)
         return
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
+    done = 0
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_setup, initargs=(os.getpid(),))
     try:
         chunk = max(1, min(16, len(paths) // (workers * 8)))
-        yield from pool.map(
-            process,
-            paths,
-            [config] * len(paths),
-            [mode] * len(paths),
-            [keep_lines] * len(paths),
-            chunksize=chunk,
-        )
+        count = len(paths)
+        for result in pool.map(
+            process, paths, [config] * count, [mode] * count, [keep_lines] * count, chunksize=chunk
+        ):
+            done += 1
+            yield result
+    except BrokenProcessPool:
+        # A worker died (a crash in native code, or killed): isolate the
+        # files that were not finished, one process each, so one bad file
+        # is reported instead of taking the run down.
+        pool.shutdown(wait=False, cancel_futures=True)
+        yield from _isolated(paths[done:], config, mode, keep_lines)
     finally:
         # On Ctrl-C: drop what has not started; files being written finish
         # their atomic replace (workers ignore SIGINT), none is left half done.
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _ignore_sigint() -> None:
+def _isolated(paths: list[str], config: Config, mode: str, keep_lines: bool) -> Iterable[FileResult]:
+    for path in paths:
+        with ProcessPoolExecutor(max_workers=1, initializer=_worker_setup, initargs=(os.getpid(),)) as single:
+            try:
+                yield single.submit(process, path, config, mode, keep_lines).result()
+            except BrokenProcessPool:
+                yield FileResult(path, [_error_finding("cannot parse: the parser crashed on this file")])
+
+
+def _worker_setup(parent: int) -> None:
+    """Workers ignore Ctrl-C (the parent decides) and exit if the parent dies."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="oncommit-parent-watch", daemon=True).start()
 
 
 class _Progress:

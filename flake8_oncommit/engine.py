@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -46,8 +47,11 @@ class CheckResult:
     repaired: bool = False
 
 
-#: One pass over brackets, line starts, operators and attribute dots.
-_SHAPE = re.compile(r"[(\[{]|[)\]}]|\n|[-+*/%@|&^]|\.(?=[^\W\d])|\b(?:and|or)\b")
+#: One pass over what nests in a syntax tree: brackets (calls and subscripts
+#: chain), line starts, operators, attribute dots, keyword operators.
+_SHAPE = re.compile(
+    r"[(\[{]|[)\]}]|\n|[-+*/%@|&^~]|\.(?=[^\W\d])|\b(?:and|or|not|lambda|if|else|await|in|is)\b"
+)
 #: Past these, look closer before handing the text to libcst.
 _SUSPICIOUS_BRACKETS = 100
 _SUSPICIOUS_OPERATORS = 1000
@@ -58,45 +62,55 @@ _SUSPICIOUS_OPERATORS = 1000
 MAX_DEPTH = 200
 
 
-def _looks_deep(text: str) -> bool:
-    """Cheap upper bound: deep brackets, or a huge run of operators in one statement."""
-    depth = deepest = run = longest = 0
+def _looks_deep(text: str) -> int:
+    """Cheap upper bound: deep brackets, or a huge run of operators in one statement.
+
+    Returns the line where it looks deep, or 0.
+    """
+    depth = run = 0
+    line = 1
     for match in _SHAPE.finditer(text):
         char = match.group()[0]
         if char in "([{":
             depth += 1
-            deepest = max(deepest, depth)
+            run += 1  # ``a[0][0]...`` and ``f()()...`` nest without going deep in brackets
+            if depth > _SUSPICIOUS_BRACKETS:
+                return line
         elif char in ")]}":
             depth -= 1
         elif char == "\n":
+            line += 1
             if depth <= 0:
-                longest = max(longest, run)
                 run = 0
         else:
             run += 1
-    return deepest > _SUSPICIOUS_BRACKETS or max(longest, run) > _SUSPICIOUS_OPERATORS
+        if run > _SUSPICIOUS_OPERATORS:
+            return line
+    return 0
 
 
 def check_depth(text: str) -> None:
     """Raise :class:`ParseError` for text too deeply nested to parse safely."""
-    if not _looks_deep(text):
+    suspect = _looks_deep(text)
+    if not suspect:
         return
+    too_deep = f"too deeply nested to analyse (more than {MAX_DEPTH} levels)"
     try:
         tree = compile(text, "<file>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except (RecursionError, MemoryError):
-        raise ParseError(f"too deeply nested to analyse (more than {MAX_DEPTH} levels)") from None
+        raise ParseError(too_deep, suspect) from None
     except (SyntaxError, ValueError) as error:
         if isinstance(error, SyntaxError) and "too many nested" in str(error.msg):
-            raise ParseError(
-                f"SyntaxError: {error.msg}", error.lineno or 1, max((error.offset or 1) - 1, 0)
-            ) from None
-        raise ParseError("too deeply nested to analyse safely, and not parseable by this Python") from None
-    pending: list[tuple[ast.AST, int, int]] = [(tree, 0, 1)]
+            column = max((error.offset or 1) - 1, 0)
+            raise ParseError(f"SyntaxError: {error.msg}", error.lineno or suspect, column) from None
+        unparseable = "too deeply nested to analyse safely, and not parseable by this Python"
+        raise ParseError(unparseable, suspect) from None
+    pending: list[tuple[ast.AST, int, int]] = [(tree, 0, suspect)]
     while pending:
         node, depth, line = pending.pop()
         line = getattr(node, "lineno", line)
         if depth > MAX_DEPTH:
-            raise ParseError(f"too deeply nested to analyse (more than {MAX_DEPTH} levels)", line)
+            raise ParseError(too_deep, line)
         pending.extend((child, depth + 1, line) for child in ast.iter_child_nodes(node))
 
 
@@ -107,17 +121,48 @@ def parse(text: str) -> tuple[cst.Module, frozenset[tuple[int, int]]]:
     """
     check_depth(text)
     try:
-        return cst.parse_module(text), frozenset()
+        return _parse_module(text), frozenset()
     except cst.ParserSyntaxError as error:
         repair = repair_legacy_async(text)
         if repair is not None:
             try:
-                return cst.parse_module(repair.text), repair.positions
+                return _parse_module(repair.text), repair.positions
             except cst.ParserSyntaxError:
                 pass
         raise _explain(text, error) from None
     except (RecursionError, MemoryError) as error:
         raise ParseError(f"too deeply nested ({type(error).__name__})") from None
+
+
+#: libcst's native parser recurses on the C stack; a thread with a large one
+#: turns a shape the depth check did not foresee into a slow parse or an
+#: error, never a segfault (only touched pages of it are ever allocated).
+_PARSER_STACK_BYTES = 512 * 1024 * 1024
+
+
+def _parse_module(text: str) -> cst.Module:
+    outcome: list[cst.Module | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(cst.parse_module(text))
+        except BaseException as error:  # handed back to the caller's thread
+            outcome.append(error)
+
+    try:
+        previous = threading.stack_size(_PARSER_STACK_BYTES)
+    except (ValueError, RuntimeError):  # pragma: no cover - platform without it
+        return cst.parse_module(text)
+    try:
+        worker = threading.Thread(target=run, name="oncommit-parse", daemon=True)
+        worker.start()
+    finally:
+        threading.stack_size(previous)
+    worker.join()
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def _explain(text: str, error: cst.ParserSyntaxError) -> ParseError:

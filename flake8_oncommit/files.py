@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import stat
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -106,9 +108,9 @@ def read(path: str) -> Snapshot:
     except FileNotFoundError:
         raise FileError("no such file") from None
     except PermissionError:
-        raise FileError("cannot read: permission denied") from None
+        raise FileError("permission denied") from None
     except OSError as error:
-        raise FileError(f"cannot read: {error.strerror or error}") from None
+        raise FileError(str(error.strerror or error)) from None
     return Snapshot(data=data, mtime_ns=info.st_mtime_ns, size=info.st_size)
 
 
@@ -124,10 +126,17 @@ def write_atomic(path: str, data: bytes, original: Snapshot) -> None:
         raise FileError("deleted while it was being fixed; not written") from None
     if info.st_mtime_ns != original.mtime_ns or info.st_size != original.size:
         raise FileError("changed while it was being fixed; not written")
+    if info.st_nlink > 1:
+        raise FileError("has other hard links, which a replace would break; not written")
     # The permission bits, not os.access(): as root, access() says yes to a
     # read-only file, but the owner marked it so for a reason.
     if not info.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK):
         raise FileError("cannot write: the file is read-only")
+    with _sigint_deferred():
+        _replace(target, data, info)
+
+
+def _replace(target: str, data: bytes, info: os.stat_result) -> None:
     directory, name = os.path.split(target)
     try:
         fd, temp = tempfile.mkstemp(
@@ -141,10 +150,54 @@ def write_atomic(path: str, data: bytes, original: Snapshot) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, stat.S_IMODE(info.st_mode))
+        _keep_owner(temp, info)
         os.replace(temp, target)
     except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(temp)
+        if isinstance(error, FileError):
+            raise
         if isinstance(error, OSError):
             raise FileError(f"cannot write: {error.strerror or error}") from None
         raise
+
+
+def _keep_owner(temp: str, info: os.stat_result) -> None:
+    """The new file gets the old one's owner and group, or is not written."""
+    if not hasattr(os, "chown"):  # pragma: no cover - Windows
+        return
+    current = os.stat(temp)
+    if (current.st_uid, current.st_gid) == (info.st_uid, info.st_gid):
+        return
+    try:
+        os.chown(temp, info.st_uid, info.st_gid)
+    except PermissionError:
+        with contextlib.suppress(PermissionError):
+            os.chown(temp, -1, info.st_gid)
+        if os.stat(temp).st_uid != info.st_uid:
+            raise FileError(f"cannot keep the file's owner (uid {info.st_uid}); not written") from None
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C until the file is replaced: no half-made temp file is left.
+
+    The write takes milliseconds; a SIGINT arriving meanwhile is remembered
+    and raised as KeyboardInterrupt right after it. (A Python-level handler,
+    not a signal mask: with other threads alive the kernel may deliver the
+    signal to one of them, past any mask of this thread.)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: received.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        if callable(previous):
+            previous(signal.SIGINT, None)
+        elif previous != signal.SIG_IGN:
+            raise KeyboardInterrupt

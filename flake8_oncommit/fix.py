@@ -18,7 +18,7 @@ from typing import TypeVar
 import libcst as cst
 
 from .config import DEFAULT_CONFIG, Config
-from .engine import CheckResult, ParseError, check_text
+from .engine import CheckResult, ParseError, check_text, parse
 from .findings import BindEagerly, DeferCall, Finding, FixPlan, PassCallable, RawFinding, SetUsing
 from .imports import NewImport, add_imports
 from .names import Binding
@@ -391,21 +391,19 @@ def verify(text: str, config: Config, *, filename: str = "<string>", original: s
 
     It parses (libcst, and ``compile()`` when this interpreter could compile
     the original), re-checking finds nothing fixable, and fixing it again
-    changes nothing.
+    changes nothing. The re-check's parse is the parse check: one parse.
     """
     try:
-        cst.parse_module(text)
-    except cst.ParserSyntaxError as error:
-        raise FixError(f"the rewrite does not parse: {' '.join(error.message.split())}") from None
+        again = check_text(text, config, filename=filename)
+        if again.analysis is None:  # the pre-check did not need to parse it
+            parse(text)
+    except ParseError as error:
+        raise FixError(f"the rewrite does not parse: {error.message}") from None
     try:
         compile(text, filename, "exec", dont_inherit=True)
     except SyntaxError as error:
         if original is None or _compiles(original, filename):
             raise FixError(f"the rewrite does not compile: {error.msg} (line {error.lineno})") from None
-    try:
-        again = check_text(text, config, filename=filename)
-    except ParseError as error:
-        raise FixError(f"the rewrite cannot be re-checked: {error.message}") from None
     left = [finding for finding in again.findings if finding.fixable]
     if left:
         first = left[0]

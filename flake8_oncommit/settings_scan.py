@@ -18,6 +18,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from .engine import ParseError, parse
 from .files import EXCLUDED_DIRS
 from .recognize import string_value
 from .source import SourceError, decode
@@ -38,8 +39,8 @@ class Evidence:
 
 def project_root(start: Path) -> Path:
     """The nearest directory at or above ``start`` that looks like a project root."""
-    start = start.resolve()
-    if start.is_file():
+    start = Path(os.path.abspath(start))
+    if not start.is_dir():
         start = start.parent
     for directory in (start, *start.parents):
         if any((directory / marker).exists() for marker in _ROOT_MARKERS):
@@ -90,7 +91,7 @@ def _switch_on(module: cst.Module) -> cst.BaseExpression | None:
 
 def find_atomic_requests(root: Path) -> Evidence | None:
     """Walk the project's settings modules; evidence that ATOMIC_REQUESTS is on, or None."""
-    return _find_cached(str(root.resolve()))
+    return _find_cached(os.path.abspath(root))
 
 
 @functools.lru_cache(maxsize=16)
@@ -113,8 +114,8 @@ def _find_cached(root: str) -> Evidence | None:
                 text = decode(data).text
                 if not _is_candidate(path.relative_to(root), text):
                     continue
-                module = cst.parse_module(text)
-            except (SourceError, cst.ParserSyntaxError, RecursionError):
+                module, _ = parse(text)
+            except (SourceError, ParseError, RecursionError):
                 continue
             node = _switch_on(module)
             if node is not None:

@@ -49,6 +49,12 @@ def decode(data: bytes) -> SourceFile:
         raise SourceError(str(error)) from None
     if encoding == "utf-8-sig":
         encoding = "utf-8"
+    try:
+        ascii_compatible = "\n#".encode(encoding) == b"\n#"
+    except (LookupError, UnicodeError):
+        ascii_compatible = False
+    if not ascii_compatible:
+        raise SourceError(f"unsupported encoding {encoding}: Python source must be ASCII-compatible")
     body = data[len(BOM) :] if bom else data
     try:
         text = body.decode(encoding)

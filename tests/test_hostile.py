@@ -392,15 +392,6 @@ DEEP_SHAPES = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: engine._looks_deep only counts brackets and binary operators, so check_depth() lets "
-        "deep unary not/~, lambda, conditional-expression and trailer chains through to libcst, "
-        "which segfaults (not x10000-20000, ~ x20000, lambda x5000) or takes 10-95 s (a[0] x3000-5000, "
-        "ternary x3000, .b() x1000)"
-    ),
-)
 @pytest.mark.parametrize("shape", sorted(DEEP_SHAPES))
 def test_depth_guard_refuses_every_deep_shape(shape: str) -> None:
     # check_depth() uses CPython's parser only (it never calls libcst), so a
@@ -409,14 +400,6 @@ def test_depth_guard_refuses_every_deep_shape(shape: str) -> None:
         check_depth(DEEP_SHAPES[shape])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: 20,000 nested `not` slip past the depth guard and libcst's native parser overflows its "
-        "stack: oncommit-fix dies with SIGSEGV, prints nothing, and the other files are not "
-        "processed (with --jobs and >= 32 files: BrokenProcessPool traceback)"
-    ),
-)
 @pytest.mark.parametrize("mode", [("--check", "."), (".",)], ids=["check", "fix"])
 def test_deep_unary_not_chain_does_not_crash_the_run(proj: Path, mode: tuple[str, ...]) -> None:
     (proj / "h.py").write_text(BAD + "    x = " + "not " * 20_000 + "a\n")
@@ -552,15 +535,6 @@ def test_symlink_loop_named_with_another_file(proj: Path) -> None:
     assert (proj / "ok.py").read_text() == GOOD
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: a symlink loop named alone crashes oncommit-fix before any file is read: "
-        "resolve_config() keeps the path as the pyproject search start (is_file() is False for a loop) "
-        "and config.find_pyproject()/settings_scan.project_root() call Path.resolve(), which raises "
-        "RuntimeError('Symlink loop ...'): a traceback, exit 1, no OC000 line"
-    ),
-)
 @pytest.mark.parametrize(
     "extra", [(), ("--isolated", "--atomic-requests=auto")], ids=["default", "isolated-atomic-requests-auto"]
 )
@@ -576,13 +550,6 @@ def test_symlink_loop_named_alone(proj: Path, extra: tuple[str, ...]) -> None:
         assert re.search(r"^a\.py:1:1: OC000 cannot read: .*Too many levels of symbolic links$", mentions[0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: read errors are reported as 'OC000 cannot read: cannot read: ...': files.read() puts "
-        "'cannot read: ' in the FileError message and cli.process() prefixes it again"
-    ),
-)
 def test_read_error_message_has_one_prefix(proj: Path) -> None:
     (proj / "a.py").symlink_to("b.py")
     (proj / "b.py").symlink_to("a.py")
@@ -844,14 +811,6 @@ def test_file_deleted_between_discovery_and_read(
 # Beyond the brief's list
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: a file whose coding cookie names an encoding Python refuses for source (utf-16, "
-        "utf-32: not ASCII-compatible; CPython says 'encoding problem: utf-16') is decoded anyway "
-        "into mojibake, passes as having nothing to check, and the run exits 0 with no message"
-    ),
-)
 def test_non_ascii_compatible_cookie_is_reported(tmp_path: Path) -> None:
     (tmp_path / "h.py").write_bytes(b"# coding: utf-16\n" + BAD.encode())
     proc = oncommit("--check", "h.py", cwd=tmp_path)
@@ -861,13 +820,6 @@ def test_non_ascii_compatible_cookie_is_reported(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a file away")
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: write_atomic() copies the mode to the temp file but not the owner and group; run as root "
-        "(a container, CI over a mounted checkout) every fixed file ends up owned by root:root"
-    ),
-)
 def test_fixed_file_keeps_its_owner(proj: Path) -> None:
     target = proj / "ok.py"
     os.chown(target, 65534, 65534)
