@@ -9,6 +9,8 @@ raw text answer that in microseconds; a false "maybe" only costs a parse.
 
 from __future__ import annotations
 
+import re
+
 from .config import Config
 
 #: Words present in any file where a transaction context can appear.
@@ -37,13 +39,17 @@ def _last_parts(names: frozenset[str]) -> tuple[str, ...]:
     return tuple(name.rsplit(".", 1)[-1] for name in names if name)
 
 
+#: What every view has: a ``request`` first parameter (functions, handlers)
+#: or a view base class.
+_VIEW_HINT = re.compile(r"\(\s*(?:self\s*,\s*)?request\b|View|Controller|rest_framework|ninja")
+
+
 def could_have_findings(text: str, config: Config) -> bool:
     """False only when ``text`` certainly holds no finding under ``config``."""
     context_words = _CONTEXT_WORDS + _last_parts(config.atomic_wrappers | config.safe_deferrers)
-    if config.atomic_requests != "false":
-        # Any view may run inside the request's transaction.
-        context_words += ("request", "View", "view")
-    if not any(word in text for word in context_words):
+    # Under ATOMIC_REQUESTS any view runs inside the request's transaction.
+    in_view = config.atomic_requests != "false" and _VIEW_HINT.search(text) is not None
+    if not in_view and not any(word in text for word in context_words):
         return False
     if "on_commit" in text or "ATOMIC_REQUESTS" in text:
         return True

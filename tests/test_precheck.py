@@ -1,0 +1,38 @@
+"""The text pre-check: skips what cannot hold a finding, never what can."""
+
+from __future__ import annotations
+
+import pytest
+from fixture_format import all_fixtures
+
+from flake8_oncommit.config import Config, config_from_mapping
+from flake8_oncommit.precheck import could_have_findings
+
+ON = Config(atomic_requests="true")
+WRAPPER = frozenset({"db.atomic_write"})
+
+
+@pytest.mark.parametrize(
+    ("text", "config", "expected"),
+    [
+        ("def price(a, b):\n    return a * b\n", Config(), False),
+        ("from django.db import transaction\n", Config(), False),  # nothing can be sent
+        ("@transaction.atomic\ndef f():\n    t.delay()\n", Config(), True),
+        ("transaction.on_commit(f())\n", Config(), True),
+        ("ATOMIC_REQUESTS = True\n", Config(), True),
+        ("def helper(x):\n    t.delay(x)\n", Config(), False),
+        ("def helper(x):\n    t.delay(x)\n", ON, False),  # not a view
+        ("def signup(request):\n    t.delay(1)\n", ON, True),
+        ("def post(self, request, pk):\n    t.delay(pk)\n", ON, True),
+        ("class V(CreateView):\n    def form_valid(self, form):\n        t.delay(1)\n", ON, True),
+        ("with atomic_write():\n    t.delay()\n", Config(atomic_wrappers=WRAPPER), True),
+        ("with atomic_write():\n    offload()\n", Config(enqueue_functions=frozenset({"x.offload"})), True),
+    ],
+)
+def test_precheck(text: str, config: Config, expected: bool) -> None:
+    assert could_have_findings(text, config) is expected
+
+
+@pytest.mark.parametrize("fixture", [f for f in all_fixtures() if f.expectations], ids=lambda f: f.name)
+def test_precheck_lets_every_fixture_with_findings_through(fixture) -> None:  # type: ignore[no-untyped-def]
+    assert could_have_findings(fixture.text, config_from_mapping(fixture.config, fixture.name))
