@@ -256,13 +256,14 @@ _add(
         code="OC107",
         name="top-level-atomic-requests",
         message=(
-            "ATOMIC_REQUESTS set at the top level of settings is ignored by Django; "
-            "set it inside each DATABASES entry"
+            "ATOMIC_REQUESTS set outside DATABASES is ignored by Django, so views are not atomic as "
+            "intended; set it inside each DATABASES entry"
         ),
-        summary="A settings module assigns a top-level ATOMIC_REQUESTS, which Django ignores.",
+        summary="A settings module assigns ATOMIC_REQUESTS outside DATABASES, where Django ignores it.",
         why=(
             "Django reads ATOMIC_REQUESTS only from each `DATABASES` entry. A "
-            "top-level `ATOMIC_REQUESTS = True` does nothing: the views the team "
+            "top-level `ATOMIC_REQUESTS = True` (or a class attribute of class-based "
+            "settings) does nothing: the views the team "
             "believes atomic are not (or the reverse), so both the transaction "
             "guarantees and the reasoning about task races are wrong."
         ),
