@@ -42,7 +42,14 @@ from .recognize import (
     string_value,
 )
 from .rules import RULES
-from .views import is_function_view, is_view_class, request_methods
+from .views import (
+    ADMIN_ATOMIC_METHODS,
+    is_admin_class,
+    is_function_view,
+    is_view_class,
+    methods_reached,
+    request_methods,
+)
 from .walk import NODE_CLASSES, child_fields, iter_descendants, names_assigned, names_read, parameter_names
 
 
@@ -55,6 +62,8 @@ class ClassInfo:
     block: AtomicBlock | None = None
     #: under ATOMIC_REQUESTS: the view methods that run in the request
     request_methods: frozenset[str] = frozenset()
+    #: Django admin methods that its own atomic add/change/delete views call
+    admin_methods: frozenset[str] = frozenset()
 
 
 #: Methods that run before or outside ``dispatch``.
@@ -116,6 +125,9 @@ class Analyzer:
         self.graph = CallGraph()
         self.block_calls: list[BlockCall] = []
         self.signal_sends: list[cst.Call] = []
+        #: classes of this module known to be views / admins (their subclasses are too)
+        self.view_classes: set[str] = set()
+        self.admin_classes: set[str] = set()
         self._dispatch: dict[type, Callable[[cst.CSTNode], None]] = {
             cst.FunctionDef: self._visit_function,  # type: ignore[dict-item]
             cst.ClassDef: self._visit_class,  # type: ignore[dict-item]
@@ -226,6 +238,8 @@ class Analyzer:
 
     def _class_block(self, method: str) -> AtomicBlock | None:
         info = self.classes[-1]
+        if method in info.admin_methods and (info.block is None or method not in info.atomic_methods):
+            return AtomicBlock(None)
         if info.block is None:
             return None
         if method in info.atomic_methods:
@@ -278,8 +292,13 @@ class Analyzer:
         for keyword in node.keywords:
             self.walk(keyword.value)
         exempt = self._read_dispatch_decorators(node, info) or exempt
-        if self.atomic_requests and not exempt and is_view_class(rec, node):
-            info.request_methods = request_methods(rec, node)
+        if is_view_class(rec, node, frozenset(self.view_classes)):
+            self.view_classes.add(node.name.value)
+            if self.atomic_requests and not exempt:
+                info.request_methods = request_methods(rec, node)
+        if is_admin_class(rec, node, frozenset(self.admin_classes)):
+            self.admin_classes.add(node.name.value)
+            info.admin_methods = methods_reached(node, set(ADMIN_ATOMIC_METHODS))
         if not self.at_module_level:
             rec.bind(node.name.value, LOCAL)
         saved = (self.blocks, self.deferred, self.statement_value, self.loops)

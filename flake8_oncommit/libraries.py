@@ -136,6 +136,10 @@ HUEY_SCHEDULE_METHOD = "schedule"
 #: RQ's job decorator: ``.delay()`` of the function enqueues.
 RQ_JOB_DECORATORS = frozenset({"rq.decorators.job", "rq.job", "django_rq.job", "django_rq.decorators.job"})
 
+#: Task decorators whose sends already wait: django-post-request-task sends
+#: after the request (and its ATOMIC_REQUESTS transaction) has finished.
+TRANSACTIONAL_TASK_DECORATORS = frozenset({"post_request_task.task.task", "post_request_task.task.shared_task"})
+
 #: Celery task decorators (a direct call runs inline: not an enqueue).
 CELERY_TASK_DECORATORS = frozenset({"celery.shared_task", "celery.task"})
 

@@ -409,6 +409,8 @@ class Recognizer:
         if self.is_configured(found, self.config.transactional_queues):
             return "transactional"
         qualified = found if isinstance(found, str) else None
+        if qualified is not None and qualified in lib.TRANSACTIONAL_TASK_DECORATORS:
+            return "transactional"
         if qualified is not None:
             if qualified in lib.HUEY_TASK_DECORATORS:
                 return "huey"

@@ -20,9 +20,10 @@ import libcst as cst
 
 from .engine import ParseError, parse
 from .files import EXCLUDED_DIRS
+from .libraries import READ_ONLY_ALIAS
 from .recognize import string_value
 from .source import SourceError, decode
-from .walk import iter_descendants
+from .walk import iter_children
 
 KEY = "ATOMIC_REQUESTS"
 _ROOT_MARKERS = ("manage.py", ".git", "pyproject.toml", "setup.cfg", "setup.py", "tox.ini")
@@ -55,38 +56,80 @@ def _is_candidate(path: Path, text: str) -> bool:
     return bool(_SETTINGS_NAME.search(path.stem)) or "settings" in path.parts[:-1] or "DATABASES" in text
 
 
-def _is_literal_false(node: cst.BaseExpression) -> bool:
+def _is_literal_false(node: cst.BaseExpression, constants: dict[str, cst.BaseExpression]) -> bool:
+    """A literal false, a module constant holding one, or a lookup defaulting to one.
+
+    ``env.bool("ATOMIC", default=False)`` and ``config("ATOMIC", False, cast=bool)``
+    are off unless the environment says otherwise: treated as false.
+    """
     if isinstance(node, cst.Name):
-        return node.value in ("False", "None")
+        if node.value in ("False", "None"):
+            return True
+        constant = constants.get(node.value)
+        return constant is not None and constant is not node and _is_literal_false(constant, {})
     if isinstance(node, cst.Integer):
         return node.value == "0"
     if isinstance(node, cst.SimpleString):
         return string_value(node) in ("", "0", "false", "False")
+    if isinstance(node, cst.Call):
+        keywords = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        default = keywords.get("default")
+        positional = [a.value for a in node.args if a.keyword is None and not a.star]
+        if default is None and len(positional) >= 2:
+            default = positional[1]
+        return default is not None and _is_literal_false(default, constants)
     return False
 
 
+def _settings_values(node: cst.CSTNode, out: list[cst.BaseExpression]) -> None:
+    """Every value given to ATOMIC_REQUESTS under ``node``, in source order.
+
+    Entries of a read-replica alias (``"replica": {...}``) are skipped: a
+    transaction there cannot write.
+    """
+    if isinstance(node, cst.DictElement):
+        key = string_value(node.key)
+        if key == KEY:
+            out.append(node.value)
+            return
+        if key is not None and READ_ONLY_ALIAS.search(key):
+            return
+    elif isinstance(node, cst.Arg) and node.keyword is not None and node.keyword.value == KEY:
+        out.append(node.value)
+        return
+    elif isinstance(node, cst.Assign):
+        for target in node.targets:
+            subscript = target.target
+            if (
+                isinstance(subscript, cst.Subscript)
+                and len(subscript.slice) == 1
+                and isinstance(subscript.slice[0].slice, cst.Index)
+                and string_value(subscript.slice[0].slice.value) == KEY
+            ):
+                out.append(node.value)
+                return
+    for child in iter_children(node):
+        _settings_values(child, out)
+
+
 def _switch_on(module: cst.Module) -> cst.BaseExpression | None:
-    """The value that sets ATOMIC_REQUESTS to something not literally false, if any."""
-    for node in iter_descendants(module):
-        value: cst.BaseExpression | None = None
-        if isinstance(node, cst.DictElement) and string_value(node.key) == KEY:
-            value = node.value
-        elif isinstance(node, cst.Arg) and node.keyword is not None and node.keyword.value == KEY:
-            value = node.value
-        if value is not None and not _is_literal_false(value):
-            return value
-        elif isinstance(node, cst.Assign):
-            for target in node.targets:
-                subscript = target.target
-                if (
-                    isinstance(subscript, cst.Subscript)
-                    and len(subscript.slice) == 1
-                    and isinstance(subscript.slice[0].slice, cst.Index)
-                    and string_value(subscript.slice[0].slice.value) == KEY
-                    and not _is_literal_false(node.value)
-                ):
-                    return node.value
-    return None
+    """The value that leaves ATOMIC_REQUESTS on in this module, if any.
+
+    The last setting in the file wins (a later ``... = False`` turns it off).
+    """
+    constants: dict[str, cst.BaseExpression] = {}
+    for statement in module.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                    target = small.targets[0].target
+                    if isinstance(target, cst.Name):
+                        constants[target.value] = small.value
+    values: list[cst.BaseExpression] = []
+    _settings_values(module, values)
+    if not values or _is_literal_false(values[-1], constants):
+        return None
+    return values[-1]
 
 
 def find_atomic_requests(root: Path) -> Evidence | None:

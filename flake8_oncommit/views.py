@@ -58,8 +58,40 @@ _ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "api_operat
 _ROUTE_RECEIVER = re.compile(r"(router|route|api|app)$", re.IGNORECASE)
 
 #: Base classes that make a class a view.
-_VIEW_BASE_MODULES = ("django.views", "rest_framework", "ninja_extra", "ninja", "django.contrib.auth.views")
-_VIEW_BASE_NAME = re.compile(r"(View|ViewSet|Viewset|APIView|Controller)$")
+_VIEW_BASE_MODULES = (
+    "django.views.",
+    "django.contrib.auth.views.",
+    "rest_framework.views.",
+    "rest_framework.viewsets.",
+    "rest_framework.generics.",
+    "ninja_extra.",
+)
+_VIEW_BASE_NAME = re.compile(r"(View|ViewSet|Viewset|APIView)$")
+
+#: Django admin runs these inside ``transaction.atomic`` itself (its
+#: add/change and delete views), ATOMIC_REQUESTS or not.
+ADMIN_BASES = frozenset(
+    {
+        "django.contrib.admin.ModelAdmin",
+        "django.contrib.admin.options.ModelAdmin",
+        "django.contrib.gis.admin.GISModelAdmin",
+        "django.contrib.gis.admin.OSMGeoAdmin",
+    }
+)
+ADMIN_ATOMIC_METHODS = frozenset(
+    {
+        "save_model",
+        "save_related",
+        "save_formset",
+        "delete_model",
+        "response_add",
+        "response_change",
+        "response_delete",
+        "log_addition",
+        "log_change",
+        "log_deletion",
+    }
+)
 
 #: Methods Django, DRF and ninja-extra call while handling a request.
 ENTRY_METHODS = frozenset(
@@ -126,35 +158,39 @@ def is_function_view(recognizer: Recognizer, node: cst.FunctionDef, filename: st
     return any(is_view_decorator(recognizer, d.decorator) for d in node.decorators)
 
 
-def is_view_class(recognizer: Recognizer, node: cst.ClassDef) -> bool:
+def is_view_class(recognizer: Recognizer, node: cst.ClassDef, known: frozenset[str] = frozenset()) -> bool:
+    """A class deriving from a Django/DRF/ninja view, or from a view class of this module."""
     for base in node.bases:
+        if isinstance(base.value, cst.Name) and base.value.value in known:
+            return True
         qualified = recognizer.qualified(base.value)
         if qualified is None:
             continue
-        if qualified.startswith(_VIEW_BASE_MODULES) and qualified.split(".")[-1][:1].isupper():
+        last = qualified.rsplit(".", 1)[-1]
+        if "Test" in last:
+            continue  # APITestCase and friends
+        if qualified.startswith(_VIEW_BASE_MODULES) and last[:1].isupper():
             return True
-        if _VIEW_BASE_NAME.search(qualified.rsplit(".", 1)[-1]):
+        if _VIEW_BASE_NAME.search(last):
             return True
     return False
 
 
-def request_methods(recognizer: Recognizer, node: cst.ClassDef) -> frozenset[str]:
-    """Methods of a view class that run inside the request's transaction.
+def is_admin_class(recognizer: Recognizer, node: cst.ClassDef, known: frozenset[str] = frozenset()) -> bool:
+    for base in node.bases:
+        if isinstance(base.value, cst.Name) and base.value.value in known:
+            return True
+        if recognizer.qualified(base.value) in ADMIN_BASES:
+            return True
+    return False
 
-    The entry points Django/DRF call, methods carrying a view or route
-    decorator, and, transitively, the methods they call as ``self.name(...)``.
-    """
+
+def methods_reached(node: cst.ClassDef, entries: set[str]) -> frozenset[str]:
+    """``entries`` and, transitively, the methods they call as ``self.name(...)``."""
     body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
-    methods = {
-        statement.name.value: statement for statement in body if isinstance(statement, cst.FunctionDef)
-    }
-    entries = {
-        name
-        for name, method in methods.items()
-        if name in ENTRY_METHODS or any(is_view_decorator(recognizer, d.decorator) for d in method.decorators)
-    }
-    covered = set(entries)
-    pending = list(entries)
+    methods = {item.name.value: item for item in body if isinstance(item, cst.FunctionDef)}
+    covered = {name for name in entries if name in methods}
+    pending = list(covered)
     while pending:
         method = methods[pending.pop()]
         for child in iter_descendants(method.body, into_scopes=False):
@@ -169,3 +205,22 @@ def request_methods(recognizer: Recognizer, node: cst.ClassDef) -> frozenset[str
                     covered.add(callee)
                     pending.append(callee)
     return frozenset(covered)
+
+
+def request_methods(recognizer: Recognizer, node: cst.ClassDef) -> frozenset[str]:
+    """Methods of a view class that run inside the request's transaction.
+
+    The entry points Django/DRF call, methods carrying a view or route
+    decorator, and, transitively, the methods they call as ``self.name(...)``.
+    """
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    entries = {
+        statement.name.value
+        for statement in body
+        if isinstance(statement, cst.FunctionDef)
+        and (
+            statement.name.value in ENTRY_METHODS
+            or any(is_view_decorator(recognizer, d.decorator) for d in statement.decorators)
+        )
+    }
+    return methods_reached(node, entries)

@@ -163,6 +163,14 @@ VIEWS = textwrap.dedent(
         ('DATABASES = {"default": dict(ENGINE="x", ATOMIC_REQUESTS=True)}\n', True),
         ('DATABASES = {"default": {"ENGINE": "x", "ATOMIC_REQUESTS": False}}\n', False),
         ('ATOMIC_REQUESTS = True\nDATABASES = {"default": {"ENGINE": "x"}}\n', False),
+        ('DATABASES = {"default": {"ATOMIC_REQUESTS": env.bool("ATOMIC", default=False)}}\n', False),
+        ('DATABASES = {"default": {"ATOMIC_REQUESTS": config("ATOMIC", True, cast=bool)}}\n', True),
+        ('ATOMIC = False\nDATABASES = {"default": {"ATOMIC_REQUESTS": ATOMIC}}\n', False),
+        (
+            'DATABASES = {"default": {"ATOMIC_REQUESTS": True}}\nDATABASES["default"]["ATOMIC_REQUESTS"] = False\n',
+            False,
+        ),
+        ('DATABASES = {"default": {}, "replica": {"ATOMIC_REQUESTS": True}}\n', False),
     ],
 )
 def test_atomic_requests_auto_reads_the_settings(tmp_path: Path, settings: str, expected: bool) -> None:
