@@ -4,8 +4,8 @@ The library API for other tools::
 
     from flake8_oncommit import check_source, fix_source
 
-    for finding in check_source(text):
-        print(finding.format("views.py"))
+    for finding in check_source(text, filename="shop/views.py", project_root="."):
+        print(finding.format("shop/views.py"))
     new_text = fix_source(text)
 """
 
@@ -13,10 +13,14 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+import os
+from pathlib import Path
+
 from .config import Config, ConfigError
 from .engine import ParseError, check_text
 from .findings import Finding
 from .fix import FixError, fix_text
+from .index import ProjectIndex
 
 __all__ = [
     "Config",
@@ -29,6 +33,17 @@ __all__ = [
     "fix_source",
 ]
 
+_INDEXES: dict[tuple[str, Config], ProjectIndex] = {}
+
+
+def _index(project_root: str | os.PathLike[str] | None, config: Config) -> ProjectIndex | None:
+    if project_root is None:
+        return None
+    key = (os.path.abspath(project_root), config)
+    if key not in _INDEXES:
+        _INDEXES[key] = ProjectIndex(Path(key[0]), config)
+    return _INDEXES[key]
+
 
 def check_source(
     source: str,
@@ -36,12 +51,18 @@ def check_source(
     config: Config | None = None,
     filename: str = "<string>",
     honour_noqa: bool = True,
+    project_root: str | os.PathLike[str] | None = None,
 ) -> list[Finding]:
     """Every finding in ``source`` (text of a Python module), in line order.
 
-    Raises :class:`ParseError` when ``source`` is not parseable Python.
+    With ``project_root`` (and ``filename`` the module's path), names
+    imported from the project's other modules are understood: atomic
+    wrappers, tasks and helpers defined there. Raises :class:`ParseError`
+    when ``source`` is not parseable Python.
     """
-    return check_text(source, config or Config(), filename=filename, honour_noqa=honour_noqa).findings
+    config = config or Config()
+    index = _index(project_root, config)
+    return check_text(source, config, filename=filename, honour_noqa=honour_noqa, index=index).findings
 
 
 def fix_source(
@@ -49,6 +70,7 @@ def fix_source(
     *,
     config: Config | None = None,
     filename: str = "<string>",
+    project_root: str | os.PathLike[str] | None = None,
 ) -> str:
     """``source`` with every fixable finding fixed (unchanged when there is none).
 
@@ -56,4 +78,5 @@ def fix_source(
     :class:`FixError` when the rewrite fails verification (it is then
     never returned).
     """
-    return fix_text(source, config or Config(), filename=filename).text
+    config = config or Config()
+    return fix_text(source, config, filename=filename, index=_index(project_root, config)).text

@@ -28,7 +28,9 @@ import libcst as cst
 from .config import DEFAULT_CONFIG, Config
 from .findings import BindEagerly, DeferCall, PassCallable, RawFinding, SetUsing
 from .helpers import BlockCall, CallGraph
-from .names import LOCAL, Binding, LocalFunction, dotted_name
+from .index import FunctionSummary, ModuleSummary, ProjectIndex
+from .libraries import NOT_PROJECT_PACKAGES
+from .names import LOCAL, Binding, LocalFunction, TaskDef, dotted_name
 from .positions import locate
 from .recognize import (
     DEFAULT_ALIAS,
@@ -105,13 +107,19 @@ class Analyzer:
         filename: str = "<string>",
         legacy_async: frozenset[tuple[int, int]] = frozenset(),
         atomic_requests: bool = False,
+        module_name: str | None = None,
+        index: ProjectIndex | None = None,
+        summary_only: bool = False,
     ) -> None:
         self.module = module
+        self.module_name = module_name
+        #: summarising for the project index: no findings, no deep look-ups
+        self.summary_only = summary_only
         self.config = config
         self.filename = filename
         self.legacy_async = legacy_async
         self.atomic_requests = atomic_requests and config.selects("OC106")
-        self.rec = Recognizer(config, module, filename)
+        self.rec = Recognizer(config, module, filename, module_name=module_name, index=index)
         self.findings: list[RawFinding] = []
         self.blocks: list[AtomicBlock] = []
         self.deferred = 0
@@ -157,7 +165,7 @@ class Analyzer:
         self.is_settings = self._is_settings_module()
         for statement in self.module.body:
             self.walk(statement)
-        if self.config.selects("OC105"):
+        if self.config.selects("OC105") and not self.summary_only:
             self._report_helpers()
         return Analysis(self.module, self.findings, self.rec.names.scopes[0].bindings)
 
@@ -462,7 +470,8 @@ class Analyzer:
     # -- calls -------------------------------------------------------------------
 
     def _visit_call(self, node: cst.Call) -> None:
-        on_commit = self.rec.on_commit_of(node)
+        deep = bool(self.writing_blocks) and not self.summary_only
+        on_commit = self.rec.on_commit_of(node, deep=deep)
         if on_commit is not None:
             self._check_on_commit(node, on_commit)
             self.walk(node.func)
@@ -472,13 +481,15 @@ class Analyzer:
             self.deferred -= 1
             return
         if not self.deferred:
-            enqueue = self.rec.enqueue_of(node)
+            enqueue = self.rec.enqueue_of(node, deep=deep)
             if enqueue is not None:
                 if self.writing_blocks:
                     self._report_enqueue(node, enqueue)
                 owner = self.owners[-1] if self.owners else None
                 if owner is not None:
                     self.graph.direct.setdefault(id(owner), self.describe(node))
+                    if not deep:
+                        self.graph.free_direct.setdefault(id(owner), self.describe(node))
             else:
                 self._note_local_call(node)
         self.walk_children(node)
@@ -517,14 +528,38 @@ class Analyzer:
                 self.signal_sends.append(node)
             return
         targets = self._local_targets(node)
-        if not targets:
-            return
         owner = self.owners[-1] if self.owners else None
+        if not targets:
+            external = self._external_target(node)
+            if external is None:
+                return
+            if owner is not None and not self.writing_blocks:
+                self.graph.free_calls.setdefault(id(owner), []).append(external)
+            if self.writing_blocks and self.rec.index is not None and not self.summary_only:
+                self.block_calls.append(BlockCall(node, (), external))
+            return
         if owner is not None:
             for target in targets:
                 self.graph.add_call(owner, target)
+                if not self.writing_blocks and self.module_name and self._is_module_level(target):
+                    qualified = f"{self.module_name}.{target.name.value}"
+                    self.graph.free_calls.setdefault(id(owner), []).append(qualified)
         if self.writing_blocks:
             self.block_calls.append(BlockCall(node, targets))
+
+    def _external_target(self, node: cst.Call) -> str | None:
+        """``helper(...)`` / ``module.helper(...)`` imported from another module of the project."""
+        if not isinstance(node.func, (cst.Name, cst.Attribute)):
+            return None
+        found = self.rec.qualified(node.func)
+        if found is None or "." not in found or found.startswith("."):
+            return None
+        if found.split(".", 1)[0] in NOT_PROJECT_PACKAGES:
+            return None
+        return found
+
+    def _is_module_level(self, function: cst.FunctionDef) -> bool:
+        return any(statement is function for statement in self.module.body)
 
     def _note_receivers(self, node: cst.FunctionDef) -> None:
         """``@receiver(signal)`` / ``@receiver([a, b])`` on a function of this module."""
@@ -554,6 +589,9 @@ class Analyzer:
                 calls.append(BlockCall(node, receivers))
                 sends.add(id(node))
         for block_call in calls:
+            if block_call.external is not None:
+                self._report_external_helper(block_call.call, block_call.external)
+                continue
             for target in block_call.targets:
                 if id(target) in self.graph.covered:
                     continue
@@ -598,8 +636,23 @@ class Analyzer:
             )
         self.findings.append(RawFinding(code, node, message, fix, reason))
 
+    def _report_external_helper(self, call: cst.Call, qualified: str) -> None:
+        index = self.rec.index
+        if index is None:
+            return
+        summary = index.function(qualified)
+        if summary is None or summary.wrapper or summary.task is not None:
+            return
+        chain = index.chain(qualified)
+        if chain is None:
+            return
+        described = self.describe(call)
+        message = RULES["OC105"].message.format(call=described, chain=" -> ".join([described, *chain[1:]]))
+        self.findings.append(RawFinding("OC105", call, message, None))
+
     def _check_on_commit(self, node: cst.Call, on_commit: OnCommit) -> None:
         callback = on_commit.callback
+        self._note_deferrer(callback)
         if callback is None:
             return
         if isinstance(callback, cst.Call) and self.config.selects("OC102"):
@@ -609,6 +662,20 @@ class Analyzer:
         code_blocks = [block for block in self.writing_blocks if not block.request]
         if code_blocks and self.config.selects("OC104"):
             self._check_database(node, on_commit, code_blocks[-1])
+
+    def _note_deferrer(self, callback: cst.BaseExpression | None) -> None:
+        """A function handing one of its own parameters to on_commit defers for its callers."""
+        owner = self.owners[-1] if self.owners else None
+        if owner is None or callback is None:
+            return
+        parameters = parameter_names(owner.params)
+        called = callback
+        if isinstance(called, cst.Call) and called.args:  # partial(func, ...)
+            called = called.args[0].value
+        elif isinstance(called, cst.Lambda) and isinstance(called.body, cst.Call):
+            called = called.body.func
+        if isinstance(called, cst.Name) and called.value in parameters:
+            self.graph.deferrers.add(id(owner))
 
     def _check_called_callback(self, callback: cst.Call) -> None:
         """OC102: ``on_commit(task.delay(x))`` calls the task now."""
@@ -747,6 +814,36 @@ def _methods(node: cst.ClassDef) -> dict[str, cst.FunctionDef]:
     return {statement.name.value: statement for statement in body if isinstance(statement, cst.FunctionDef)}
 
 
+def summarise(analyzer: Analyzer) -> ModuleSummary:
+    """What the module's functions are, for the project index (after ``run``)."""
+    rec = analyzer.rec
+    graph = analyzer.graph
+    summary = ModuleSummary()
+    for name, binding in rec.names.scopes[0].bindings.items():
+        if isinstance(binding, str):
+            if "." in binding and binding.split(".", 1)[0] not in NOT_PROJECT_PACKAGES:
+                summary.aliases[name] = binding
+            continue
+        if isinstance(binding, TaskDef):
+            summary.functions[name] = FunctionSummary(task=binding.kind)
+            continue
+        if not isinstance(binding, LocalFunction):
+            continue
+        key = id(binding.node)
+        wrapper = rec.wrapper(binding)
+        using = wrapper.using if wrapper is not None else None
+        found = FunctionSummary(
+            wrapper=wrapper is not None,
+            wrapper_using=string_value(using) if using is not None else None,
+            enqueue=graph.free_direct.get(key),
+            deferrer=key in graph.deferrers,
+            calls=tuple(dict.fromkeys(graph.free_calls.get(key, ()))),
+        )
+        if found != FunctionSummary():
+            summary.functions[name] = found
+    return summary
+
+
 def names_assigned_target(target: cst.BaseExpression) -> set[str]:
     if isinstance(target, cst.Name):
         return {target.value}
@@ -816,8 +913,16 @@ def analyse(
     filename: str = "<string>",
     legacy_async: frozenset[tuple[int, int]] = frozenset(),
     atomic_requests: bool = False,
+    module_name: str | None = None,
+    index: ProjectIndex | None = None,
 ) -> Analysis:
     """Find every problem in ``module``."""
     return Analyzer(
-        module, config, filename=filename, legacy_async=legacy_async, atomic_requests=atomic_requests
+        module,
+        config,
+        filename=filename,
+        legacy_async=legacy_async,
+        atomic_requests=atomic_requests,
+        module_name=module_name,
+        index=index,
     ).run()

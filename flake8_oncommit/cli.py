@@ -36,6 +36,7 @@ from .engine import ParseError, check_text
 from .files import FileError, Snapshot, discover, read, write_atomic
 from .findings import Finding
 from .fix import FixError, fix_text
+from .index import ProjectIndex
 from .output import FORMATS, Located, render
 from .rules import PARSE_ERROR_CODE
 from .settings_scan import find_atomic_requests, project_root
@@ -71,8 +72,37 @@ def _error_finding(message: str, line: int = 1, column: int = 0) -> Finding:
     )
 
 
-def process(path: str, config: Config, mode: str, keep_lines: bool = False) -> FileResult:
+@dataclass(frozen=True)
+class Job:
+    """What to do with each file (sent to worker processes)."""
+
+    config: Config
+    #: "check", "diff" or "fix"
+    mode: str = "check"
+    keep_lines: bool = False
+    #: the project root for the index of other modules (None: no index)
+    root: str | None = None
+    use_cache: bool = True
+
+
+_INDEXES: dict[tuple[str, Config, bool], ProjectIndex] = {}
+
+
+def _index(job: Job) -> ProjectIndex | None:
+    """One project index per process and project, reused for every file."""
+    if job.root is None:
+        return None
+    key = (job.root, job.config, job.use_cache)
+    index = _INDEXES.get(key)
+    if index is None:
+        index = _INDEXES[key] = ProjectIndex(Path(job.root), job.config, use_cache=job.use_cache)
+    return index
+
+
+def process(path: str, job: Job) -> FileResult:
     """Check (``mode="check"``), preview (``"diff"``) or fix (``"fix"``) one file."""
+    config, mode, keep_lines = job.config, job.mode, job.keep_lines
+    index = _index(job)
     result = FileResult(path)
     try:
         snapshot = read(path)
@@ -83,7 +113,7 @@ def process(path: str, config: Config, mode: str, keep_lines: bool = False) -> F
     if keep_lines:
         result.lines = source.text.splitlines()
     try:
-        checked = check_text(source.text, config, filename=path)
+        checked = check_text(source.text, config, filename=path, index=index)
     except ParseError as error:
         result.findings = [_error_finding(f"cannot parse: {error.message}", error.line, error.column)]
         return result
@@ -91,7 +121,7 @@ def process(path: str, config: Config, mode: str, keep_lines: bool = False) -> F
         result.findings = checked.findings
         return result
     try:
-        outcome = fix_text(source.text, config, filename=path, result=checked)
+        outcome = fix_text(source.text, config, filename=path, result=checked, index=index)
     except FixError as error:
         result.findings = checked.findings
         result.error = f"fix not applied: {error}"
@@ -182,6 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _common_start(paths: list[str]) -> Path:
+    """Where to look for the project (and its pyproject.toml): the paths' common directory."""
+    start = Path(os.path.commonpath([os.path.abspath(p) for p in paths])) if paths else Path.cwd()
+    return start if start.is_dir() else start.parent
+
+
 def resolve_config(args: argparse.Namespace) -> Config:
     config = Config()
     if not args.isolated:
@@ -191,14 +227,7 @@ def resolve_config(args: argparse.Namespace) -> Config:
                 raise ConfigError(f"--config: no such file: {args.config}")
             config = load_pyproject(path, config)
         else:
-            start = (
-                Path(os.path.commonpath([os.path.abspath(p) for p in args.paths]))
-                if args.paths
-                else Path.cwd()
-            )
-            if not start.is_dir():
-                start = start.parent
-            found = find_pyproject(start)
+            found = find_pyproject(_common_start(args.paths))
             if found is not None:
                 config = load_pyproject(found, config)
     flags = {
@@ -206,10 +235,7 @@ def resolve_config(args: argparse.Namespace) -> Config:
     }
     config = config_from_mapping(flags, "command line", config)
     if config.atomic_requests == "auto":
-        start = (
-            Path(os.path.commonpath([os.path.abspath(p) for p in args.paths])) if args.paths else Path.cwd()
-        )
-        evidence = find_atomic_requests(project_root(start))
+        evidence = find_atomic_requests(project_root(_common_start(args.paths)))
         if evidence is not None and not args.quiet:
             print(
                 f"oncommit-fix: ATOMIC_REQUESTS is on ({evidence.path}:{evidence.line}); "
@@ -224,22 +250,17 @@ def resolve_config(args: argparse.Namespace) -> Config:
 # Running
 
 
-def _run_all(
-    paths: list[str], config: Config, mode: str, jobs: int, keep_lines: bool
-) -> Iterable[FileResult]:
+def _run_all(paths: list[str], job: Job, jobs: int) -> Iterable[FileResult]:
     workers = jobs if jobs > 0 else (os.cpu_count() or 1)
     if workers <= 1 or len(paths) < PARALLEL_THRESHOLD:
         for path in paths:
-            yield process(path, config, mode, keep_lines)
+            yield process(path, job)
         return
     done = 0
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_setup, initargs=(os.getpid(),))
     try:
         chunk = max(1, min(16, len(paths) // (workers * 8)))
-        count = len(paths)
-        for result in pool.map(
-            process, paths, [config] * count, [mode] * count, [keep_lines] * count, chunksize=chunk
-        ):
+        for result in pool.map(process, paths, [job] * len(paths), chunksize=chunk):
             done += 1
             yield result
     except BrokenProcessPool:
@@ -247,18 +268,18 @@ def _run_all(
         # files that were not finished, one process each, so one bad file
         # is reported instead of taking the run down.
         pool.shutdown(wait=False, cancel_futures=True)
-        yield from _isolated(paths[done:], config, mode, keep_lines)
+        yield from _isolated(paths[done:], job)
     finally:
         # On Ctrl-C: drop what has not started; files being written finish
         # their atomic replace (workers ignore SIGINT), none is left half done.
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _isolated(paths: list[str], config: Config, mode: str, keep_lines: bool) -> Iterable[FileResult]:
+def _isolated(paths: list[str], job: Job) -> Iterable[FileResult]:
     for path in paths:
         with ProcessPoolExecutor(max_workers=1, initializer=_worker_setup, initargs=(os.getpid(),)) as single:
             try:
-                yield single.submit(process, path, config, mode, keep_lines).result()
+                yield single.submit(process, path, job).result()
             except BrokenProcessPool:
                 yield FileResult(path, [_error_finding("cannot parse: the parser crashed on this file")])
 
@@ -330,7 +351,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     changed = fixed = errors = 0
     diffs: list[str] = []
     try:
-        for result in _run_all(files, config, mode, args.jobs, args.show_source):
+        root = str(project_root(_common_start(args.paths))) if files else None
+        job = Job(config, mode, args.show_source, root, use_cache=not args.no_cache)
+        for result in _run_all(files, job, args.jobs):
             progress.step()
             located.extend(Located(result.path, finding) for finding in result.findings)
             if result.lines is not None:

@@ -11,12 +11,14 @@ import ast
 import re
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import libcst as cst
 
-from .analysis import Analysis, analyse
+from .analysis import Analysis, Analyzer, analyse, summarise
 from .config import DEFAULT_CONFIG, Config
 from .findings import Finding, RawFinding
+from .index import ModuleSummary, ProjectIndex, module_name_of
 from .noqa import NoqaFilter, file_is_excluded
 from .positions import locate
 from .precheck import could_have_findings
@@ -193,22 +195,45 @@ def check_text(
     *,
     filename: str = "<string>",
     honour_noqa: bool = True,
+    index: ProjectIndex | None = None,
 ) -> CheckResult:
     """Every finding in ``text``, positioned, ``# noqa`` applied when asked.
 
-    Raises :class:`ParseError` when the text cannot be parsed.
+    With a project ``index``, names imported from the project's other
+    modules are understood too. Raises :class:`ParseError` when the text
+    cannot be parsed.
     """
     if not could_have_findings(text, config):
         return CheckResult(text)
     if honour_noqa and file_is_excluded(text):
         return CheckResult(text)
     try:
-        return _check(text, config, filename, honour_noqa)
+        return _check(text, config, filename, honour_noqa, index)
     except RecursionError:
         raise ParseError("too deeply nested to analyse (RecursionError)") from None
 
 
-def _check(text: str, config: Config, filename: str, honour_noqa: bool) -> CheckResult:
+def _module_name(filename: str, index: ProjectIndex | None) -> str | None:
+    if index is None or filename.startswith("<"):
+        return None
+    name, root = module_name_of(Path(filename))
+    index.add_root(root)
+    return name or None
+
+
+def summarise_text(
+    text: str, config: Config, *, filename: str, module: str, index: ProjectIndex | None = None
+) -> ModuleSummary:
+    """The project-index summary of one module (see :mod:`.index`)."""
+    parsed, _ = parse(text)
+    analyzer = Analyzer(parsed, config, filename=filename, module_name=module, index=index, summary_only=True)
+    analyzer.run()
+    return summarise(analyzer)
+
+
+def _check(
+    text: str, config: Config, filename: str, honour_noqa: bool, index: ProjectIndex | None
+) -> CheckResult:
     module, renamed = parse(text)
     analysed_text = module.code if renamed else text
     analysis = analyse(
@@ -217,6 +242,8 @@ def _check(text: str, config: Config, filename: str, honour_noqa: bool) -> Check
         filename=filename,
         legacy_async=renamed,
         atomic_requests=config.atomic_requests == "true",
+        module_name=_module_name(filename, index),
+        index=index,
     )
     result = CheckResult(analysed_text, analysis=analysis, repaired=bool(renamed))
     if not analysis.findings:

@@ -21,6 +21,7 @@ from .config import DEFAULT_CONFIG, Config
 from .engine import CheckResult, ParseError, check_text, parse
 from .findings import BindEagerly, DeferCall, Finding, FixPlan, PassCallable, RawFinding, SetUsing
 from .imports import NewImport, add_imports
+from .index import ProjectIndex
 from .names import Binding
 
 TRANSACTION = "django.db.transaction"
@@ -360,6 +361,7 @@ def fix_text(
     *,
     filename: str = "<string>",
     result: CheckResult | None = None,
+    index: ProjectIndex | None = None,
 ) -> FixOutcome:
     """Fix every fixable finding in ``text`` and verify the result.
 
@@ -367,7 +369,7 @@ def fix_text(
     :class:`FixError` if the rewrite does not verify.
     """
     if result is None:
-        result = check_text(text, config, filename=filename)
+        result = check_text(text, config, filename=filename, index=index)
     outcome = FixOutcome(original=text, text=text, findings=list(result.findings))
     fixable = [(finding, raw) for finding, raw in result.pairs if raw.fix is not None]
     if not fixable and not result.repaired:
@@ -378,7 +380,7 @@ def fix_text(
     try:
         new_module = apply_fixes(module, plans, result.analysis.module_bindings, config.style)
         new_text = new_module.code
-        verify(new_text, config, filename=filename, original=result.text)
+        verify(new_text, config, filename=filename, original=result.text, index=index)
     except RecursionError:
         raise FixError("too deeply nested to rewrite (RecursionError)") from None
     outcome.text = new_text
@@ -386,7 +388,14 @@ def fix_text(
     return outcome
 
 
-def verify(text: str, config: Config, *, filename: str = "<string>", original: str | None = None) -> None:
+def verify(
+    text: str,
+    config: Config,
+    *,
+    filename: str = "<string>",
+    original: str | None = None,
+    index: ProjectIndex | None = None,
+) -> None:
     """The checks every rewrite must pass before it may be written.
 
     It parses (libcst, and ``compile()`` when this interpreter could compile
@@ -394,7 +403,7 @@ def verify(text: str, config: Config, *, filename: str = "<string>", original: s
     changes nothing. The re-check's parse is the parse check: one parse.
     """
     try:
-        again = check_text(text, config, filename=filename)
+        again = check_text(text, config, filename=filename, index=index)
         if again.analysis is None:  # the pre-check did not need to parse it
             parse(text)
     except ParseError as error:
@@ -408,7 +417,7 @@ def verify(text: str, config: Config, *, filename: str = "<string>", original: s
     if left:
         first = left[0]
         raise FixError(f"the rewrite still has a fixable finding: {first.code} at line {first.line}")
-    if fix_text(text, config, filename=filename, result=again).text != text:
+    if fix_text(text, config, filename=filename, result=again, index=index).text != text:
         raise FixError("fixing the rewrite again would change it (not idempotent)")
 
 

@@ -28,6 +28,12 @@ class CallGraph:
     covered: set[int] = field(default_factory=set)
     #: signal (as written) -> receiver functions
     receivers: dict[str, list[cst.FunctionDef]] = field(default_factory=dict)
+    #: for the project index: per function, the first enqueue and the calls
+    #: made outside any atomic block (inside one, they are reported there)
+    free_direct: dict[int, str] = field(default_factory=dict)
+    free_calls: dict[int, list[str]] = field(default_factory=dict)
+    #: functions that hand a callable parameter to on_commit
+    deferrers: set[int] = field(default_factory=set)
 
     def add_call(self, caller: cst.FunctionDef, callee: cst.FunctionDef) -> None:
         self.edges.setdefault(id(caller), []).append(callee)
@@ -57,3 +63,5 @@ class BlockCall:
 
     call: cst.Call
     targets: tuple[cst.FunctionDef, ...]
+    #: a function of another module of the project (absolute name)
+    external: str | None = None

@@ -16,6 +16,37 @@ ATOMIC = frozenset({"django.db.transaction.atomic"})
 #: write, so an enqueue inside it has nothing to wait for.
 READ_ONLY_ALIAS = re.compile(r"replica|read_?only|readonly|read-only|follower|standby|slave", re.IGNORECASE)
 
+#: Top-level packages that are never the project's own: the index is not asked.
+NOT_PROJECT_PACKAGES = frozenset(
+    {
+        "django",
+        "celery",
+        "kombu",
+        "rest_framework",
+        "ninja",
+        "ninja_extra",
+        "huey",
+        "dramatiq",
+        "rq",
+        "django_rq",
+        "django_q",
+        "redis",
+        "typing",
+        "functools",
+        "contextlib",
+        "os",
+        "sys",
+        "re",
+        "json",
+        "logging",
+        "datetime",
+        "collections",
+        "itertools",
+        "uuid",
+        "decimal",
+    }
+)
+
 #: What a name means when nothing in the file binds it (snippets, star imports).
 UNBOUND_NAMES = {"transaction": "django.db.transaction"}
 
@@ -138,7 +169,9 @@ RQ_JOB_DECORATORS = frozenset({"rq.decorators.job", "rq.job", "django_rq.job", "
 
 #: Task decorators whose sends already wait: django-post-request-task sends
 #: after the request (and its ATOMIC_REQUESTS transaction) has finished.
-TRANSACTIONAL_TASK_DECORATORS = frozenset({"post_request_task.task.task", "post_request_task.task.shared_task"})
+TRANSACTIONAL_TASK_DECORATORS = frozenset(
+    {"post_request_task.task.task", "post_request_task.task.shared_task"}
+)
 
 #: Celery task decorators (a direct call runs inline: not an enqueue).
 CELERY_TASK_DECORATORS = frozenset({"celery.shared_task", "celery.task"})

@@ -202,5 +202,11 @@ def import_bindings(node: cst.Import | cst.ImportFrom) -> list[tuple[str, str]]:
         local = name
         if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
             local = alias.asname.name.value
-        pairs.append((local, f"{module}.{name}" if module else name))
+        if not module:
+            qualified = name
+        elif module.endswith("."):  # ``from . import services``
+            qualified = f"{module}{name}"
+        else:
+            qualified = f"{module}.{name}"
+        pairs.append((local, qualified))
     return pairs

@@ -82,9 +82,13 @@ def config_from_flake8(options: Any) -> Config:
     return config
 
 
-def _project_uses_atomic_requests(options: Any) -> bool:
-    filenames = [
-        os.path.abspath(name) for name in (getattr(options, "filenames", None) or ["."]) if name != "-"
-    ]
+def project_root_of(options: Any) -> Path:
+    """The project the files flake8 was given belong to."""
+    names = getattr(options, "filenames", None) or ["."]
+    filenames = [os.path.abspath(name) for name in names if name != "-"]
     start = Path(os.path.commonpath(filenames)) if filenames else Path.cwd()
-    return find_atomic_requests(project_root(start)) is not None
+    return project_root(start)
+
+
+def _project_uses_atomic_requests(options: Any) -> bool:
+    return find_atomic_requests(project_root_of(options)) is not None

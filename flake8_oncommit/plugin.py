@@ -14,6 +14,7 @@ from typing import Any
 from . import __version__
 from .config import DEFAULT_CONFIG, Config
 from .engine import ParseError, check_text
+from .index import ProjectIndex
 from .rules import PARSE_ERROR_CODE
 
 Flake8Result = tuple[int, int, str, type]
@@ -25,6 +26,8 @@ class Plugin:
     name = "flake8-oncommit"
     version = __version__
     config: Config = DEFAULT_CONFIG
+    #: the project's other modules, for names imported from them
+    index: ProjectIndex | None = None
 
     def __init__(self, tree: ast.AST, lines: Sequence[str], filename: str = "<string>") -> None:
         self.lines = lines
@@ -38,14 +41,17 @@ class Plugin:
 
     @classmethod
     def parse_options(cls, options: Any) -> None:
-        from .options import config_from_flake8
+        from .options import config_from_flake8, project_root_of
 
         cls.config = config_from_flake8(options)
+        cls.index = ProjectIndex(project_root_of(options), cls.config)
 
     def run(self) -> Iterator[Flake8Result]:
         text = "".join(self.lines)
         try:
-            result = check_text(text, self.config, filename=self.filename, honour_noqa=False)
+            result = check_text(
+                text, self.config, filename=self.filename, honour_noqa=False, index=self.index
+            )
         except ParseError as error:
             message = f"{PARSE_ERROR_CODE} cannot parse: {error.message}"
             yield error.line, error.column, message, type(self)

@@ -15,6 +15,7 @@ import libcst as cst
 
 from . import libraries as lib
 from .config import Config, matches_dotted
+from .index import FunctionSummary, ProjectIndex, absolute_name
 from .names import (
     LOCAL,
     AtomicContext,
@@ -83,13 +84,35 @@ class OnCommit:
 class Recognizer:
     """Answers "what is this node?" with the names of the module in view."""
 
-    def __init__(self, config: Config, module: cst.Module, filename: str = "<string>") -> None:
+    def __init__(
+        self,
+        config: Config,
+        module: cst.Module,
+        filename: str = "<string>",
+        *,
+        module_name: str | None = None,
+        index: ProjectIndex | None = None,
+    ) -> None:
         self.config = config
         self.module = module
         self.names = NameTable({}, [])
         self.imports_dramatiq = False
         self.module_names = module_names(filename)
+        #: this file's dotted name, to turn relative imports into absolute names
+        self.module_name = module_name
+        self.is_package = PurePath(filename).stem == "__init__"
+        self.index = index
         self._wrappers: dict[int, AtomicWrapper | None] = {}
+
+    # -- the rest of the project --------------------------------------------------
+
+    def project_function(self, found: Binding | None) -> FunctionSummary | None:
+        """What the project index knows about an imported function (None: nothing)."""
+        if self.index is None or not isinstance(found, str) or "." not in found:
+            return None
+        if found.split(".", 1)[0] in lib.NOT_PROJECT_PACKAGES or found in _KNOWN_NAMES:
+            return None
+        return self.index.function(found)
 
     def is_configured(self, found: Binding | None, configured: frozenset[str]) -> bool:
         """Whether a resolved name is one of the configured dotted names.
@@ -145,6 +168,8 @@ class Recognizer:
                 if head in ("dramatiq", "django_dramatiq"):
                     self.imports_dramatiq = True
         for local, qualified in import_bindings(node):
+            if qualified.startswith(".") and self.module_name:
+                qualified = absolute_name(qualified, self.module_name, self.is_package)
             self.bind(local, qualified)
 
     def bind_statement(self, small: cst.BaseSmallStatement) -> None:
@@ -265,7 +290,7 @@ class Recognizer:
                 return self.block(wrapper.using)
             if self.is_atomic(found):
                 return self.block(using_argument(node))
-            return None
+            return self._project_wrapper(found)
         found = self.resolve(node)
         if isinstance(found, AtomicContext):
             return self.block(found.using)
@@ -274,7 +299,18 @@ class Recognizer:
             return self.block(wrapper.using)
         if self.is_atomic(found):
             return AtomicBlock(None)
-        return None
+        return self._project_wrapper(found)
+
+    def _project_wrapper(self, found: Binding | None) -> AtomicBlock | None:
+        """An atomic wrapper defined in another module of the project."""
+        summary = self.project_function(found)
+        if summary is None or not summary.wrapper:
+            return None
+        alias = summary.wrapper_using
+        if alias is None:
+            return self.block(None)
+        literal = f'"{alias}"' if '"' not in alias and "\\" not in alias else repr(alias)
+        return self.block(cst.SimpleString(literal))
 
     def wrapper(self, found: Binding | None) -> AtomicWrapper | None:
         """The module's own atomic wrapper that ``found`` is, if any.
@@ -457,13 +493,21 @@ class Recognizer:
             return found if isinstance(found, Canvas) else None
         return None
 
-    def enqueue_of(self, call: cst.Call) -> Enqueue | None:
-        """Whether ``call`` sends a job right now, and through which library."""
+    def enqueue_of(self, call: cst.Call, *, deep: bool = False) -> Enqueue | None:
+        """Whether ``call`` sends a job right now, and through which library.
+
+        ``deep`` also asks the project index about tasks defined in other
+        modules (done where it matters: inside atomic blocks).
+        """
         func = call.func
         config = self.config
         callee = self.resolve(func)
         if self.is_configured(callee, config.transactional_queues):
             return None
+        if deep and self.index is not None:
+            found = self._project_enqueue(func, callee)
+            if found is not None:
+                return found if found.library else None
         if isinstance(func, cst.Attribute):
             method = func.attr.value
             receiver = self.resolve(func.value)
@@ -504,6 +548,35 @@ class Recognizer:
             return Enqueue("celery")
         return None
 
+    def _project_enqueue(self, func: cst.BaseExpression, callee: Binding | None) -> Enqueue | None:
+        """Tasks and actors defined in other modules.
+
+        Returns None when the index has nothing to say, ``Enqueue("")`` when
+        the call certainly sends nothing now (a transactional task).
+        """
+        summary = self.project_function(callee)
+        if summary is not None and summary.task is not None:
+            if summary.task == "huey":
+                return Enqueue("huey")
+            if summary.task == "transactional":
+                return Enqueue("")
+            return None  # calling a Celery/RQ/Dramatiq task directly runs it inline
+        if not isinstance(func, cst.Attribute):
+            return None
+        summary = self.project_function(self.resolve(func.value))
+        if summary is None or summary.task is None:
+            return None
+        method = func.attr.value
+        if summary.task == "transactional":
+            return Enqueue("")
+        if summary.task == "dramatiq" and method in lib.DRAMATIQ_SEND_METHODS:
+            return Enqueue("dramatiq")
+        if summary.task == "huey" and method == lib.HUEY_SCHEDULE_METHOD:
+            return Enqueue("huey")
+        if summary.task == "rq" and method in lib.ENQUEUE_METHODS:
+            return Enqueue("rq")  # no *_on_commit twin for RQ jobs
+        return None
+
     def _is_actor(self, receiver: Binding | None) -> bool:
         if isinstance(receiver, TaskDef):
             return receiver.kind == "dramatiq"
@@ -524,8 +597,11 @@ class Recognizer:
 
     # -- on_commit ---------------------------------------------------------------
 
-    def on_commit_of(self, call: cst.Call) -> OnCommit | None:
-        """``transaction.on_commit``, ``connection(s[..]).on_commit``, safe deferrers."""
+    def on_commit_of(self, call: cst.Call, *, deep: bool = False) -> OnCommit | None:
+        """``transaction.on_commit``, ``connection(s[..]).on_commit``, safe deferrers.
+
+        ``deep`` also asks the project index for functions that defer.
+        """
         func = call.func
         callback = _callback_argument(call)
         if isinstance(func, cst.Attribute) and func.attr.value == lib.ON_COMMIT_METHOD:
@@ -545,6 +621,10 @@ class Recognizer:
         found = self.resolve(func)
         if self.is_configured(found, self.config.safe_deferrers):
             return OnCommit(callback, None, None, fixable_using=False)
+        if deep:
+            summary = self.project_function(found)
+            if summary is not None and summary.deferrer:
+                return OnCommit(callback, None, None, fixable_using=False)
         if not isinstance(found, str):
             return None
         if found in lib.ON_COMMIT_FUNCTIONS:

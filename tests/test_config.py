@@ -167,7 +167,8 @@ VIEWS = textwrap.dedent(
         ('DATABASES = {"default": {"ATOMIC_REQUESTS": config("ATOMIC", True, cast=bool)}}\n', True),
         ('ATOMIC = False\nDATABASES = {"default": {"ATOMIC_REQUESTS": ATOMIC}}\n', False),
         (
-            'DATABASES = {"default": {"ATOMIC_REQUESTS": True}}\nDATABASES["default"]["ATOMIC_REQUESTS"] = False\n',
+            'DATABASES = {"default": {"ATOMIC_REQUESTS": True}}\n'
+            'DATABASES["default"]["ATOMIC_REQUESTS"] = False\n',
             False,
         ),
         ('DATABASES = {"default": {}, "replica": {"ATOMIC_REQUESTS": True}}\n', False),

@@ -13,18 +13,21 @@ import sys
 from pathlib import Path
 
 import pytest
+from fixture_format import FIXTURES as FIXTURES_DIR
 from fixture_format import Fixture, all_fixtures, with_noqa
 
 from flake8_oncommit import check_source, fix_source
 from flake8_oncommit.config import config_from_mapping
 
 FIXTURES = all_fixtures()
+FIXTURES_ROOT = FIXTURES_DIR
 IDS = [f.name for f in FIXTURES]
 
 
 def engine_findings(fixture: Fixture) -> list[tuple[int, str, bool]]:
     config = config_from_mapping(fixture.config, fixture.name)
-    findings = check_source(fixture.text, config=config, filename=fixture.name)
+    where = {"filename": str(fixture.path), "project_root": FIXTURES_ROOT}
+    findings = check_source(fixture.text, config=config, **where)
     return sorted((f.line, f.code, f.fixable) for f in findings)
 
 
@@ -37,7 +40,8 @@ def test_engine_reports_exactly_the_expectations(fixture: Fixture) -> None:
 @pytest.mark.parametrize("fixture", FIXTURES, ids=IDS)
 def test_engine_honours_noqa(fixture: Fixture) -> None:
     config = config_from_mapping(fixture.config, fixture.name)
-    assert check_source(with_noqa(fixture), config=config, filename=fixture.name) == []
+    noqa = with_noqa(fixture)
+    assert check_source(noqa, config=config, filename=str(fixture.path), project_root=FIXTURES_ROOT) == []
 
 
 # --------------------------------------------------------------------------
@@ -122,7 +126,7 @@ def test_there_are_enough_fixtures() -> None:
 
 def fixed_text(fixture: Fixture) -> str:
     config = config_from_mapping(fixture.config, fixture.name)
-    return fix_source(fixture.text, config=config, filename=fixture.name)
+    return fix_source(fixture.text, config=config, filename=str(fixture.path), project_root=FIXTURES_ROOT)
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=IDS)
@@ -145,8 +149,9 @@ def test_fixer_output_compiles_rechecks_clean_and_is_idempotent(fixture: Fixture
     config = config_from_mapping(fixture.config, fixture.name)
     output = fixed_text(fixture)
     compile(output, fixture.name, "exec")
-    remaining = check_source(output, config=config, filename=fixture.name)
+    where = {"filename": str(fixture.path), "project_root": FIXTURES_ROOT}
+    remaining = check_source(output, config=config, **where)
     assert all(not finding.fixable for finding in remaining)
     expected_left = sorted(e.code for e in fixture.expectations if not e.fixable)
     assert sorted(f.code for f in remaining) == expected_left
-    assert fix_source(output, config=config, filename=fixture.name) == output
+    assert fix_source(output, config=config, **where) == output

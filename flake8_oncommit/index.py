@@ -1,0 +1,230 @@
+"""What the project's other modules define: wrappers, tasks, helpers, deferrers.
+
+A file imports ``traced_atomic_transaction`` from ``core/tracing.py``,
+``send_welcome`` from ``tasks.py`` and ``notify`` from ``services.py``. To
+know that the first opens a transaction, that the second is a Huey task (or
+a task whose delivery already waits for the commit) and that the third
+enqueues, the analysis asks this index about the qualified name.
+
+The index is lazy: a module is summarised (parsed and analysed once, by the
+same engine) only when a name from it is asked about in a place that
+matters: a ``with`` item or decorator, a call inside an atomic block. The
+summary is kept in memory and, unless ``--no-cache``, on disk under
+``<project>/.oncommit_cache/``, keyed by the file's size and mtime, the tool
+version and the configuration.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import __version__
+from .config import Config
+
+if TYPE_CHECKING:  # pragma: no cover
+    pass
+
+CACHE_DIR = ".oncommit_cache"
+#: How far a chain of helpers is followed across modules.
+MAX_CHAIN = 5
+
+
+@dataclass(frozen=True)
+class FunctionSummary:
+    """What one module-level function is, for code that calls it."""
+
+    #: it runs its caller's code in an atomic block (context manager or decorator)
+    wrapper: bool = False
+    #: the wrapped block's database alias, when a literal
+    wrapper_using: str | None = None
+    #: a task/actor kind (huey, dramatiq, rq, celery, django, transactional)
+    task: str | None = None
+    #: its first enqueue outside any atomic block and not deferred
+    enqueue: str | None = None
+    #: it hands a callable parameter to on_commit
+    deferrer: bool = False
+    #: project functions it calls (absolute names), outside atomic blocks
+    calls: tuple[str, ...] = ()
+
+
+@dataclass
+class ModuleSummary:
+    functions: dict[str, FunctionSummary] = field(default_factory=dict)
+    #: module-level names imported from elsewhere: name -> absolute qualified name
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "functions": {name: asdict(summary) for name, summary in self.functions.items()},
+            "aliases": self.aliases,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> ModuleSummary:
+        functions = data.get("functions", {})
+        aliases = data.get("aliases", {})
+        assert isinstance(functions, dict) and isinstance(aliases, dict)
+        return cls(
+            functions={
+                name: FunctionSummary(**{**value, "calls": tuple(value.get("calls", ()))})
+                for name, value in functions.items()
+            },
+            aliases=dict(aliases),
+        )
+
+
+def module_name_of(path: Path) -> tuple[str, Path]:
+    """The dotted name a file is imported as, and the directory it is relative to.
+
+    Walks up while directories are packages (``__init__.py``), as the
+    interpreter's ``sys.path`` entry would see it.
+    """
+    path = Path(os.path.abspath(path))
+    parts = [path.stem] if path.stem != "__init__" else []
+    directory = path.parent
+    while (directory / "__init__.py").is_file() and directory.parent != directory:
+        parts.insert(0, directory.name)
+        directory = directory.parent
+    return ".".join(parts), directory
+
+
+def absolute_name(qualified: str, module: str, is_package: bool) -> str:
+    """``..core.tracing.x`` seen from ``module`` -> ``pkg.core.tracing.x``."""
+    if not qualified.startswith("."):
+        return qualified
+    level = len(qualified) - len(qualified.lstrip("."))
+    rest = qualified[level:]
+    package = module.split(".") if is_package else module.split(".")[:-1]
+    if level - 1 > len(package):
+        return qualified
+    base = package[: len(package) - (level - 1)]
+    return ".".join([*base, rest] if rest else base)
+
+
+class ProjectIndex:
+    """Summaries of the project's modules, computed on first use."""
+
+    def __init__(self, root: Path, config: Config, *, use_cache: bool = True) -> None:
+        self.root = Path(os.path.abspath(root))
+        self.config = config
+        self.roots: list[Path] = [self.root]
+        if (self.root / "src").is_dir():
+            self.roots.append(self.root / "src")
+        self.use_cache = use_cache
+        self._modules: dict[str, ModuleSummary | None] = {}
+        self._digest = hashlib.sha1(f"{__version__}|{config!r}".encode()).hexdigest()[:16]
+
+    # -- where modules live -------------------------------------------------------
+
+    def add_root(self, directory: Path) -> None:
+        directory = Path(os.path.abspath(directory))
+        if directory not in self.roots:
+            self.roots.append(directory)
+
+    def _find(self, module: str) -> Path | None:
+        relative = Path(*module.split("."))
+        for root in self.roots:
+            for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
+                if candidate.is_file():
+                    return candidate
+        return None
+
+    # -- summaries ------------------------------------------------------------------
+
+    def module(self, module: str) -> ModuleSummary | None:
+        if module in self._modules:
+            return self._modules[module]
+        self._modules[module] = None  # cycles: a module being summarised knows nothing yet
+        path = self._find(module)
+        summary = self._load(path, module) if path is not None else None
+        self._modules[module] = summary
+        return summary
+
+    def function(self, qualified: str, _hops: int = 0) -> FunctionSummary | None:
+        """The summary of a module-level function, following re-exports."""
+        if "." not in qualified or _hops > 3:
+            return None
+        module, name = qualified.rsplit(".", 1)
+        summary = self.module(module)
+        if summary is None:
+            return None
+        found = summary.functions.get(name)
+        if found is not None:
+            return found
+        alias = summary.aliases.get(name)
+        if alias is not None and alias != qualified:
+            return self.function(alias, _hops + 1)
+        return None
+
+    def chain(self, qualified: str) -> list[str] | None:
+        """``["notify()", "send_email.delay()"]`` when calling ``qualified`` enqueues."""
+        return self._chain(qualified, set(), 0)
+
+    def _chain(self, qualified: str, seen: set[str], depth: int) -> list[str] | None:
+        if qualified in seen or depth > MAX_CHAIN:
+            return None
+        seen.add(qualified)
+        summary = self.function(qualified)
+        if summary is None or summary.wrapper:
+            return None
+        name = f"{qualified.rsplit('.', 1)[-1]}()"
+        if summary.enqueue is not None:
+            return [name, summary.enqueue]
+        for callee in summary.calls:
+            rest = self._chain(callee, seen, depth + 1)
+            if rest is not None:
+                return [name, *rest]
+        return None
+
+    # -- computing and caching ----------------------------------------------------
+
+    def _cache_file(self, path: Path) -> Path:
+        key = hashlib.sha1(str(path).encode()).hexdigest()[:24]
+        return self.root / CACHE_DIR / "index" / f"{key}.json"
+
+    def _load(self, path: Path, module: str) -> ModuleSummary:
+        try:
+            info = path.stat()
+        except OSError:
+            return ModuleSummary()
+        stamp = [info.st_mtime_ns, info.st_size, self._digest]
+        cache = self._cache_file(path)
+        if self.use_cache:
+            with contextlib.suppress(OSError, ValueError, TypeError, AssertionError, KeyError):
+                data = json.loads(cache.read_text(encoding="utf-8"))
+                if data.get("stamp") == stamp:
+                    return ModuleSummary.from_json(data["summary"])
+        summary = self._summarise(path, module)
+        if self.use_cache:
+            self._store(cache, {"stamp": stamp, "summary": summary.to_json()})
+        return summary
+
+    def _store(self, cache: Path, data: dict[str, object]) -> None:
+        with contextlib.suppress(OSError):
+            top = self.root / CACHE_DIR
+            if not top.exists():
+                top.mkdir(parents=True, exist_ok=True)
+                (top / ".gitignore").write_text("# created by flake8-oncommit\n*\n", encoding="utf-8")
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            temp = cache.with_suffix(f".{os.getpid()}.tmp")
+            temp.write_text(json.dumps(data), encoding="utf-8")
+            os.replace(temp, cache)
+
+    def _summarise(self, path: Path, module: str) -> ModuleSummary:
+        from .engine import ParseError, summarise_text
+        from .source import SourceError, decode
+
+        try:
+            text = decode(path.read_bytes()).text
+        except (OSError, SourceError):
+            return ModuleSummary()
+        try:
+            return summarise_text(text, self.config, filename=str(path), module=module, index=self)
+        except (ParseError, RecursionError):
+            return ModuleSummary()

@@ -1,0 +1,126 @@
+"""The project index: names from the project's other modules, cached on disk."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from flake8_oncommit import check_source
+from flake8_oncommit.config import Config
+from flake8_oncommit.index import CACHE_DIR, ProjectIndex, absolute_name, module_name_of
+
+SCRIPT = Path(sys.executable).with_name("oncommit-fix")
+
+TRACING = """\
+from contextlib import contextmanager
+
+from django.db import transaction
+
+
+@contextmanager
+def traced_atomic():
+    with transaction.atomic():
+        yield
+"""
+
+VIEWS = """\
+from shop.core.tracing import traced_atomic
+from shop.tasks import send_email
+
+
+def place(order):
+    with traced_atomic():
+        send_email.delay(order.pk)
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    for package in ("shop", "shop/core"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "shop" / "core" / "tracing.py").write_text(TRACING)
+    (tmp_path / "shop" / "views.py").write_text(VIEWS)
+    (tmp_path / "manage.py").write_text("")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("qualified", "module", "package", "expected"),
+    [
+        (".tasks.send", "shop.views", False, "shop.tasks.send"),
+        ("..core.tracing.x", "shop.graphql.views", False, "shop.core.tracing.x"),
+        (".tracing.x", "shop.core", True, "shop.core.tracing.x"),
+        (".services", "shop.views", False, "shop.services"),
+        ("shop.tasks", "anything", False, "shop.tasks"),
+        ("....too.far", "a.b", False, "....too.far"),
+    ],
+)
+def test_absolute_name(qualified: str, module: str, package: bool, expected: str) -> None:
+    assert absolute_name(qualified, module, package) == expected
+
+
+def test_module_name_follows_packages(project: Path) -> None:
+    assert module_name_of(project / "shop" / "core" / "tracing.py") == ("shop.core.tracing", project)
+    assert module_name_of(project / "shop" / "core" / "__init__.py") == ("shop.core", project)
+    assert module_name_of(project / "manage.py") == ("manage", project)
+
+
+def test_wrapper_in_another_module(project: Path) -> None:
+    views = project / "shop" / "views.py"
+    assert check_source(VIEWS, filename=str(views)) == []  # without the project: unknown
+    findings = check_source(VIEWS, filename=str(views), project_root=project)
+    assert [(f.line, f.code) for f in findings] == [(7, "OC101")]
+
+
+def test_cache_is_written_reused_and_refreshed(project: Path) -> None:
+    index = ProjectIndex(project, Config())
+    assert index.function("shop.core.tracing.traced_atomic").wrapper  # type: ignore[union-attr]
+    cache = project / CACHE_DIR
+    files = list((cache / "index").glob("*.json"))
+    assert len(files) == 1
+    assert (cache / ".gitignore").read_text().endswith("*\n")
+    # A new index reads the cache (the source is not parsed again).
+    stamp = files[0].stat().st_mtime_ns
+    assert ProjectIndex(project, Config()).function("shop.core.tracing.traced_atomic") is not None
+    assert files[0].stat().st_mtime_ns == stamp
+    # Editing the module invalidates it.
+    tracing = project / "shop" / "core" / "tracing.py"
+    tracing.write_text(TRACING.replace("with transaction.atomic():", "if True:"))
+    later = time.time() + 5
+    os.utime(tracing, (later, later))
+    assert ProjectIndex(project, Config()).function("shop.core.tracing.traced_atomic") is None
+
+
+def test_no_cache_flag_writes_nothing(project: Path) -> None:
+    proc = subprocess.run(
+        [str(SCRIPT), "--check", "--no-cache", "shop"], cwd=project, capture_output=True, text=True
+    )
+    assert proc.returncode == 1 and "OC101" in proc.stdout
+    assert not (project / CACHE_DIR).exists()
+    proc = subprocess.run([str(SCRIPT), "--check", "shop"], cwd=project, capture_output=True, text=True)
+    assert proc.returncode == 1 and (project / CACHE_DIR / "index").is_dir()
+
+
+def test_flake8_uses_the_project(project: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select=OC", "shop/views.py"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert "shop/views.py:7:9: OC101" in proc.stdout
+
+
+def test_cycles_and_missing_modules_are_harmless(project: Path) -> None:
+    (project / "shop" / "a.py").write_text("from shop.b import g\n\n\ndef f():\n    g()\n")
+    (project / "shop" / "b.py").write_text("from shop.a import f\n\n\ndef g():\n    f()\n")
+    index = ProjectIndex(project, Config(), use_cache=False)
+    assert index.chain("shop.a.f") is None
+    assert index.function("shop.missing.h") is None
+    assert index.function("nodots") is None
