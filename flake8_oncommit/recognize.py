@@ -517,6 +517,9 @@ class Recognizer:
                 return None
             library = lib.ENQUEUE_METHODS.get(method)
             if library is not None:
+                veto = self.project_function(receiver)
+                if veto is not None and veto.task == "transactional":
+                    return None  # a task of another module whose delivery waits for the commit
                 if method in lib.CELERY_ON_COMMIT_TWIN and _is_plain_task(func.value, receiver):
                     return Enqueue("celery", lib.CELERY_ON_COMMIT_TWIN[method])
                 return Enqueue(library)

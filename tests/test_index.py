@@ -124,3 +124,60 @@ def test_cycles_and_missing_modules_are_harmless(project: Path) -> None:
     assert index.chain("shop.a.f") is None
     assert index.function("shop.missing.h") is None
     assert index.function("nodots") is None
+
+
+DISPATCH = """\
+class task:
+    def __init__(self, queue=None):
+        self.queue = queue
+
+    def __call__(self, fn):
+        return fn
+"""
+
+TASKS = """\
+from shop.dispatch import task
+
+
+@task(queue="default")
+def rebuild(pk):
+    return pk
+"""
+
+USES_TASKS = """\
+from django.db import transaction
+
+from shop.tasks import rebuild
+
+
+def helper(pk):
+    rebuild.delay(pk)
+
+
+def update(obj):
+    with transaction.atomic():
+        obj.save()
+        rebuild.delay(obj.pk)
+        helper(obj.pk)
+"""
+
+
+def test_transactional_task_decorator_applies_across_modules(project: Path) -> None:
+    """A dispatcher that publishes on Django's own connection (pg_notify) waits for COMMIT."""
+    (project / "shop" / "dispatch.py").write_text(DISPATCH)
+    (project / "shop" / "tasks.py").write_text(TASKS)
+    (project / "shop" / "models.py").write_text(USES_TASKS)
+    plain = subprocess.run(
+        [str(SCRIPT), "--check", "shop/models.py"], cwd=project, capture_output=True, text=True
+    )
+    assert [line.split(" ")[1] for line in plain.stdout.splitlines()] == ["OC101", "OC105"]
+    (project / "pyproject.toml").write_text(
+        '[tool.flake8-oncommit]\ntransactional-queues = ["shop.dispatch.task"]\n'
+    )
+    configured = subprocess.run(
+        [str(SCRIPT), "--check", "shop/models.py"], cwd=project, capture_output=True, text=True
+    )
+    assert (configured.returncode, configured.stdout) == (0, "")
+    (project / "setup.cfg").write_text("[flake8]\noncommit-transactional-queues = shop.dispatch.task\n")
+    command = [sys.executable, "-m", "flake8", "--select=OC", "shop/models.py"]
+    assert subprocess.run(command, cwd=project, capture_output=True, text=True).stdout == ""
