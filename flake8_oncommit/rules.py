@@ -208,10 +208,10 @@ _add(
         good=("def notify(user):\n    transaction.on_commit(partial(send_welcome.delay, user.pk))\n"),
         fix=(
             "Not automatic: the message names the chain down to the enqueue; fix it there, inside the "
-            "helper, with transaction.on_commit() (or `oncommit-fix` will, if the helper is itself called "
-            "inside an atomic block). Today the chain is followed within one module: plain functions, "
-            "methods called through `self`, and receivers (`@receiver`, `signal.connect`) of the module's "
-            "signals."
+            "helper, with transaction.on_commit(). The chain follows the module's own functions, methods "
+            "called through `self`/`cls`, receivers (`@receiver`, `signal.connect`) of the module's "
+            "signals, and module-level functions imported from the project's other modules (through the "
+            "project index, up to five calls deep)."
         ),
         fixable=False,
         options=("enqueue-functions", "enqueue-methods", "safe-deferrers"),
