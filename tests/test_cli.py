@@ -10,20 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from samples import BAD
 
 SCRIPT = Path(sys.executable).with_name("oncommit-fix")
 
-BAD = """\
-from django.db import transaction
-
-from shop.tasks import send_confirmation
-
-
-@transaction.atomic
-def place_order(order):
-    order.save()
-    send_confirmation.delay(order.pk)
-"""
 
 GOOD = BAD.replace(
     "    send_confirmation.delay(order.pk)\n",

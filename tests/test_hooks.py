@@ -9,23 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from samples import BAD
 
 ROOT = Path(__file__).resolve().parent.parent
 PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
 
 pytest.importorskip("pre_commit", reason="pre-commit is a test dependency: pip install -e '.[test]'")
-
-BAD = """\
-from django.db import transaction
-
-from shop.tasks import send_confirmation
-
-
-@transaction.atomic
-def place_order(order):
-    order.save()
-    send_confirmation.delay(order.pk)
-"""
 
 
 def git(*args: str, cwd: Path) -> None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from samples import BAD
 
 import flake8_oncommit.cli as cli
 import flake8_oncommit.files as files
@@ -38,17 +39,6 @@ from flake8_oncommit.plugin import Plugin
 
 SCRIPT = Path(sys.executable).with_name("oncommit-fix")
 
-BAD = """\
-from django.db import transaction
-
-from shop.tasks import send_confirmation
-
-
-@transaction.atomic
-def place_order(order):
-    order.save()
-    send_confirmation.delay(order.pk)
-"""
 
 ENQUEUE = "    send_confirmation.delay(order.pk)"
 DEFERRED = "    transaction.on_commit(partial(send_confirmation.delay, order.pk))"

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from samples import BAD
 
 import flake8_oncommit.cli as cli
 import flake8_oncommit.files as files
@@ -310,18 +311,6 @@ def test_sigkill_of_the_main_process_leaves_no_orphan_workers(
 
 # --------------------------------------------------------------------------
 # Ctrl-C at each step of a write, deterministically (in-process, sequential run)
-
-BAD = """\
-from django.db import transaction
-
-from shop.tasks import send_confirmation
-
-
-@transaction.atomic
-def place_order(order):
-    order.save()
-    send_confirmation.delay(order.pk)
-"""
 
 
 @pytest.mark.parametrize("step", ["write", "fsync", "chmod", "replace"])
