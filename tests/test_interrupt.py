@@ -156,6 +156,19 @@ def _wait_group_gone(pgid: int, timeout: float) -> list[int]:
         time.sleep(0.05)
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.fixture(autouse=True)
+def _python_sigint_handler() -> Iterator[None]:
+    """In-process tests need Python's Ctrl-C handler, even when pytest was started with SIGINT ignored."""
+    saved = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, saved)
+
+
 @pytest.fixture
 def launch(tmp_path: Path) -> Iterator:
     """Start ``oncommit-fix`` in its own session; whatever is left of it is killed afterwards."""
@@ -169,7 +182,14 @@ def launch(tmp_path: Path) -> Iterator:
         err = open(tmp_path / f"stderr{number}.txt", "wb")  # noqa: SIM115
         with out, err:
             proc = subprocess.Popen(
-                [str(SCRIPT), *args], cwd=tmp_path, stdout=out, stderr=err, start_new_session=True
+                [str(SCRIPT), *args],
+                cwd=tmp_path,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+                # A run started in the background inherits SIGINT ignored (as
+                # shells do); a user's terminal delivers it: restore that.
+                preexec_fn=_default_sigint,
             )
         started.append(proc)
         return proc
