@@ -72,6 +72,7 @@ from flake8_oncommit.config import Config, ConfigError
 from flake8_oncommit.engine import ParseError, check_text
 from flake8_oncommit.files import EXCLUDED_DIRS, TEMP_MARKER, discover
 from flake8_oncommit.findings import BindEagerly
+from flake8_oncommit.index import CACHE_DIR, ProjectIndex
 from flake8_oncommit.positions import locate
 from flake8_oncommit.rules import PARSE_ERROR_CODE
 from flake8_oncommit.source import SourceError, decode, repair_legacy_async
@@ -268,6 +269,8 @@ def snapshot(root: str) -> tuple[dict[str, Entry], dict[str, bytes]]:
     entries: dict[str, Entry] = {}
     data: dict[str, bytes] = {}
     for directory, dirs, files in os.walk(root):
+        # The project index's cache is the tool's own, not the project's.
+        dirs[:] = [d for d in dirs if d != CACHE_DIR]
         for name in sorted(dirs + files):
             path = os.path.join(directory, name)
             rel = os.path.relpath(path, root)
@@ -401,8 +404,8 @@ class Allowed:
         return any(start <= first <= end and start <= second <= end for start, end in self.spans)
 
 
-def allowed_changes(text: str, config: Config, filename: str) -> Allowed:
-    result = check_text(text, config, filename=filename)
+def allowed_changes(text: str, config: Config, filename: str, index: ProjectIndex | None = None) -> Allowed:
+    result = check_text(text, config, filename=filename, index=index)
     spans: list[tuple[int, int]] = []
     findings = []
     fixed_lines: list[int] = []
@@ -804,6 +807,10 @@ def roundtrip(src: str, work: str, options: list[str], jobs: int) -> Report:
 
     # (a) and (c): each changed file, in detail.
     config = resolve_config(options, tree)
+    # The project index the console script used, read from the untouched
+    # source tree (the copy's other modules may be fixed by now); nothing is
+    # cached there: the source tree is never written.
+    index = ProjectIndex(Path(src), config, use_cache=False)
     newer_syntax = compiled = 0
     diffs = []
     for rel in changed:
@@ -856,7 +863,9 @@ def roundtrip(src: str, work: str, options: list[str], jobs: int) -> Report:
             newer_syntax += 1
         cli_path = os.path.join(".", rel)
         try:
-            allowed = allowed_changes(old_text, config, cli_path)
+            # The absolute path: the module's dotted name (for relative
+            # imports) is worked out from it, as in the CLI run inside the copy.
+            allowed = allowed_changes(old_text, config, os.path.join(tree, rel), index)
         except ParseError as error:
             report.fail("c", f"{rel}: the original cannot be re-analysed in-process: {error.message}")
             continue
