@@ -26,7 +26,7 @@ from pathlib import PurePath
 import libcst as cst
 
 from .config import DEFAULT_CONFIG, Config
-from .findings import BindEagerly, DeferCall, PassCallable, RawFinding, SetUsing
+from .findings import BindEagerly, DeferCall, PassCallable, RawFinding, SetUsing, Site
 from .helpers import BlockCall, CallGraph
 from .index import FunctionSummary, ModuleSummary, ProjectIndex
 from .libraries import NOT_PROJECT_PACKAGES
@@ -127,6 +127,7 @@ class Analyzer:
         self.classes: list[ClassInfo] = []
         self.loops: list[Loop] = []
         self.functions: list[cst.FunctionDef] = []
+        self._function_locals: dict[int, frozenset[str]] = {}
         self.method_tables: list[dict[str, cst.FunctionDef]] = []
         #: whose body the walk is in, for the call graph (None: a lambda or class body)
         self.owners: list[cst.FunctionDef | None] = []
@@ -607,6 +608,18 @@ class Analyzer:
                 self.findings.append(RawFinding("OC105", block_call.call, message, None))
                 break
 
+    def site(self) -> Site:
+        """The names at the current position, for a fix made here."""
+        taken: set[str] = set()
+        for function in self.functions:
+            key = id(function)
+            local = self._function_locals.get(key)
+            if local is None:
+                local = frozenset(parameter_names(function.params) | names_assigned(function.body))
+                self._function_locals[key] = local
+            taken |= local
+        return Site(self.rec.names.snapshot(), frozenset(taken))
+
     @property
     def writing_blocks(self) -> list[AtomicBlock]:
         """The blocks around the current code that can write (replica blocks cannot)."""
@@ -631,7 +644,7 @@ class Analyzer:
                 call=node,
                 using=block.using,
                 celery_twin=enqueue.celery_twin,
-                names=self.rec.names.snapshot(),
+                site=self.site(),
                 legacy_async=self._is_legacy_async(node),
             )
         self.findings.append(RawFinding(code, node, message, fix, reason))
@@ -661,7 +674,7 @@ class Analyzer:
             self._check_late_binding(callback)
         code_blocks = [block for block in self.writing_blocks if not block.request]
         if code_blocks and self.config.selects("OC104"):
-            self._check_database(node, on_commit, code_blocks[-1])
+            self._check_database(node, on_commit, code_blocks)
 
     def _note_deferrer(self, callback: cst.BaseExpression | None) -> None:
         """A function handing one of its own parameters to on_commit defers for its callers."""
@@ -685,7 +698,7 @@ class Analyzer:
             call=self.describe(callback), callee=describe_callee(callback.func)
         )
         self.findings.append(
-            RawFinding("OC102", callback, message, PassCallable(callback, self.rec.names.snapshot()))
+            RawFinding("OC102", callback, message, PassCallable(callback, self.site()))
         )
 
     def _check_late_binding(self, callback: cst.BaseExpression) -> None:
@@ -716,7 +729,7 @@ class Analyzer:
     def _late_binding_fix(
         self, callback: cst.BaseExpression, function: cst.FunctionDef | None, hits: tuple[str, ...]
     ) -> tuple[BindEagerly | None, str | None]:
-        names = self.rec.names.snapshot()
+        site = self.site()
         if isinstance(callback, cst.Lambda):
             body = callback.body
             if parameter_names(callback.params):
@@ -725,7 +738,7 @@ class Analyzer:
                 return None, "the lambda is not a single call"
             if not all(_evaluation_is_harmless(part) for part in (body.func, *(a.value for a in body.args))):
                 return None, "binding now would also run calls in its arguments early"
-            return BindEagerly(callback, None, hits, names), None
+            return BindEagerly(callback, None, hits, site), None
         assert function is not None
         if function.decorators or parameter_names(function.params):
             return None, "the function is decorated or takes parameters"
@@ -733,7 +746,7 @@ class Analyzer:
             return None, "the function is not defined in this function"
         if self._references(self.functions[-1], function) != 1:
             return None, "the function is used elsewhere too"
-        return BindEagerly(callback, function, hits, names), None
+        return BindEagerly(callback, function, hits, site), None
 
     @staticmethod
     def _defined_in(function: cst.FunctionDef, outer: cst.FunctionDef) -> bool:
@@ -749,11 +762,19 @@ class Analyzer:
             if isinstance(node, cst.Name) and node.value == name.value and node is not name
         )
 
-    def _check_database(self, node: cst.Call, on_commit: OnCommit, block: AtomicBlock) -> None:
-        """OC104: ``on_commit`` on another database than the enclosing ``atomic(using=...)``."""
+    def _check_database(self, node: cst.Call, on_commit: OnCommit, blocks: list[AtomicBlock]) -> None:
+        """OC104: ``on_commit`` on another database than the enclosing ``atomic(using=...)``.
+
+        Registering on the database of any enclosing block is right (the
+        callback waits for that transaction); otherwise the innermost
+        block's database is the one expected.
+        """
+        block = blocks[-1]
         expected = alias_text(self.module, block.using)
         registered = on_commit.alias
-        if expected is None or registered is None or expected == registered:
+        if registered is None or any(alias_text(self.module, b.using) == registered for b in blocks):
+            return
+        if expected is None:
             return
         if not (is_literal_alias(expected) and is_literal_alias(registered)):
             return  # an expression on either side: cannot tell, stay silent

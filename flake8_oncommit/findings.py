@@ -39,6 +39,19 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Site:
+    """The names at a fix site: what each means there, and which are off limits.
+
+    ``taken`` holds every name the enclosing functions bind anywhere, even
+    after the site: reusing one would read a local that is not assigned yet
+    (``UnboundLocalError``), and adding an import under one would be shadowed.
+    """
+
+    names: dict[str, Binding]
+    taken: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class DeferCall:
     """OC101/OC106: wrap an enqueue statement in ``on_commit``."""
 
@@ -47,8 +60,8 @@ class DeferCall:
     using: cst.BaseExpression | None
     #: Celery's ``*_on_commit`` twin of the method, when the call is Celery's
     celery_twin: str | None
-    #: names visible at the call site, to reuse or avoid
-    names: dict[str, Binding]
+    #: names at the call site, to reuse or avoid
+    site: Site
     #: the legacy django-q ``async`` was renamed here: the import may be missing
     legacy_async: bool = False
 
@@ -58,7 +71,7 @@ class PassCallable:
     """OC102: ``on_commit(task.delay(x))`` -> ``on_commit(partial(task.delay, x))``."""
 
     call: cst.Call
-    names: dict[str, Binding]
+    site: Site
 
 
 @dataclass(frozen=True)
@@ -69,7 +82,7 @@ class BindEagerly:
     #: for a nested def passed by name: the def, and the names to bind
     function: cst.FunctionDef | None
     bound_names: tuple[str, ...]
-    names: dict[str, Binding]
+    site: Site
 
 
 @dataclass(frozen=True)

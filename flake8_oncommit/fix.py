@@ -19,10 +19,11 @@ import libcst as cst
 
 from .config import DEFAULT_CONFIG, Config
 from .engine import CheckResult, ParseError, check_text, parse
-from .findings import BindEagerly, DeferCall, Finding, FixPlan, PassCallable, RawFinding, SetUsing
+from .findings import BindEagerly, DeferCall, Finding, FixPlan, PassCallable, RawFinding, SetUsing, Site
 from .imports import NewImport, add_imports
 from .index import ProjectIndex
 from .names import Binding
+from .recognize import argument
 
 TRANSACTION = "django.db.transaction"
 ON_COMMIT = "django.db.transaction.on_commit"
@@ -64,22 +65,22 @@ class _Names:
     def __init__(self, module_bindings: dict[str, Binding]) -> None:
         self.module_bindings = module_bindings
         self.imports: list[NewImport] = []
-        self._sites: list[dict[str, Binding]] = []
+        self._sites: list[Site] = []
 
-    def register(self, names: dict[str, Binding]) -> None:
-        self._sites.append(names)
+    def register(self, site: Site) -> None:
+        self._sites.append(site)
 
     def _free(self, name: str) -> bool:
-        """Not bound at module level nor at any fix site."""
+        """Not bound at module level, nor at any fix site, nor anywhere in their functions."""
         if name in self.module_bindings:
             return False
-        return all(name not in site for site in self._sites)
+        return all(name not in site.names and name not in site.taken for site in self._sites)
 
-    def _bound_to(self, site: dict[str, Binding], qualified: str, prefer: str) -> str | None:
-        if site.get(prefer) == qualified:
+    def _bound_to(self, site: Site, qualified: str, prefer: str) -> str | None:
+        if site.names.get(prefer) == qualified and prefer not in site.taken:
             return prefer
-        for name, binding in site.items():
-            if binding == qualified:
+        for name, binding in site.names.items():
+            if binding == qualified and name not in site.taken:
                 return name
         return None
 
@@ -102,7 +103,7 @@ class _Names:
                 return candidate
             index += 1
 
-    def on_commit(self, site: dict[str, Binding]) -> cst.BaseExpression:
+    def on_commit(self, site: Site) -> cst.BaseExpression:
         name = self._bound_to(site, TRANSACTION, "transaction")
         if name is not None:
             return cst.Attribute(cst.Name(name), cst.Name("on_commit"))
@@ -120,7 +121,7 @@ class _Names:
             return cst.Name(added.bound_name)
         return cst.Attribute(cst.Name(added.bound_name), cst.Name("on_commit"))
 
-    def partial(self, site: dict[str, Binding]) -> cst.BaseExpression:
+    def partial(self, site: Site) -> cst.BaseExpression:
         name = self._bound_to(site, PARTIAL, "partial")
         if name is not None:
             return cst.Name(name)
@@ -132,9 +133,9 @@ class _Names:
             return cst.Attribute(cst.Name(added.bound_name), cst.Name("partial"))
         return cst.Name(added.bound_name)
 
-    def async_task(self, site: dict[str, Binding]) -> None:
+    def async_task(self, site: Site) -> None:
         """The legacy ``async`` became ``async_task``: make sure it is imported."""
-        binding = site.get("async_task")
+        binding = site.names.get("async_task")
         if isinstance(binding, str) and binding.endswith("async_task"):
             return
         candidate = NewImport("django_q.tasks", "async_task")
@@ -211,20 +212,20 @@ def _using_arg(using: cst.BaseExpression) -> cst.Arg:
 
 def _defer(call: cst.Call, plan: DeferCall, names: _Names, style: str) -> cst.BaseExpression:
     if plan.legacy_async:
-        names.async_task(plan.names)
+        names.async_task(plan.site)
     if style == "celery" and plan.celery_twin is not None and plan.using is None:
         func = call.func
         assert isinstance(func, cst.Attribute)
         return call.with_changes(func=func.with_changes(attr=cst.Name(plan.celery_twin)))
     # ``task.delay()`` needs no partial: the bound method is the callback.
-    callback = partial_of(call, names.partial(plan.names)) if call.args else callable_of(call)
+    callback = partial_of(call, names.partial(plan.site)) if call.args else callable_of(call)
     args = [cst.Arg(callback)]
     if plan.using is not None:
         args = [
             cst.Arg(callback, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
             _using_arg(plan.using),
         ]
-    return cst.Call(func=names.on_commit(plan.names), args=args, lpar=call.lpar, rpar=call.rpar)
+    return cst.Call(func=names.on_commit(plan.site), args=args, lpar=call.lpar, rpar=call.rpar)
 
 
 def _pass_callable(call: cst.Call, plan: PassCallable, names: _Names) -> cst.BaseExpression:
@@ -233,7 +234,7 @@ def _pass_callable(call: cst.Call, plan: PassCallable, names: _Names) -> cst.Bas
         return (
             callable_of(call).with_changes(lpar=call.lpar, rpar=call.rpar) if call.lpar else callable_of(call)
         )
-    return partial_of(call, names.partial(plan.names)).with_changes(lpar=call.lpar, rpar=call.rpar)
+    return partial_of(call, names.partial(plan.site)).with_changes(lpar=call.lpar, rpar=call.rpar)
 
 
 def _bind_lambda(node: cst.Lambda, plan: BindEagerly, names: _Names) -> cst.BaseExpression:
@@ -242,13 +243,13 @@ def _bind_lambda(node: cst.Lambda, plan: BindEagerly, names: _Names) -> cst.Base
     assert isinstance(body, cst.Call)
     if not body.args:
         return callable_of(body).with_changes(lpar=node.lpar, rpar=node.rpar)
-    return partial_of(body, names.partial(plan.names)).with_changes(lpar=node.lpar, rpar=node.rpar)
+    return partial_of(body, names.partial(plan.site)).with_changes(lpar=node.lpar, rpar=node.rpar)
 
 
 def _bind_reference(node: cst.Name, plan: BindEagerly, names: _Names) -> cst.BaseExpression:
     """OC103: ``on_commit(_send)`` -> ``on_commit(partial(_send, entry))``."""
     args = [cst.Arg(cst.Name(name)) for name in plan.bound_names]
-    return cst.Call(func=names.partial(plan.names), args=[cst.Arg(node), *args])
+    return cst.Call(func=names.partial(plan.site), args=[cst.Arg(node), *args])
 
 
 def _bind_parameters(node: cst.FunctionDef, plan: BindEagerly) -> cst.FunctionDef:
@@ -258,26 +259,29 @@ def _bind_parameters(node: cst.FunctionDef, plan: BindEagerly) -> cst.FunctionDe
 
 
 def _set_using(call: cst.Call, plan: SetUsing) -> cst.Call:
-    """OC104: add, correct or (for the default database) drop ``using=``."""
-    args = [arg for arg in call.args if not (arg.keyword is not None and arg.keyword.value == "using")]
-    existing = next(
-        (arg for arg in call.args if arg.keyword is not None and arg.keyword.value == "using"), None
-    )
-    if plan.using is not None:
-        if existing is not None:
-            replaced = existing.with_changes(value=plan.using)
-            return call.with_changes(args=[replaced if arg is existing else arg for arg in call.args])
-        args.append(_using_arg(plan.using))
-    # Re-punctuate: every argument but the last gets ", ".
-    fixed = []
-    for index, arg in enumerate(args):
-        if index < len(args) - 1:
-            if not isinstance(arg.comma, cst.Comma):
-                arg = arg.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        elif isinstance(arg.comma, cst.Comma) and existing is not None and plan.using is None:
-            arg = arg.with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        fixed.append(arg)
-    return call.with_changes(args=fixed)
+    """OC104: correct ``using`` where it is given (keyword or positional), else add it.
+
+    For the default database, a keyword ``using=`` is dropped (a positional
+    one becomes ``None``).
+    """
+    existing = argument(call, "using", 1)
+    if existing is not None:
+        if plan.using is None and existing.keyword is None:
+            replacement = existing.with_changes(value=cst.Name("None"))
+        elif plan.using is None:
+            args = [arg for arg in call.args if arg is not existing]
+            if args and existing is call.args[-1]:
+                args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            return call.with_changes(args=args)
+        else:
+            replacement = existing.with_changes(value=plan.using)
+        return call.with_changes(args=[replacement if arg is existing else arg for arg in call.args])
+    if plan.using is None:
+        return call
+    args = list(call.args)
+    if args and not isinstance(args[-1].comma, cst.Comma):
+        args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    return call.with_changes(args=[*args, _using_arg(plan.using)])
 
 
 Edit = Callable[[cst.CSTNode], cst.CSTNode]
@@ -331,7 +335,7 @@ def apply_fixes(
     names = _Names(module_bindings)
     for plan in plans:
         if not isinstance(plan, SetUsing):
-            names.register(plan.names)
+            names.register(plan.site)
     edits: dict[int, list[Edit]] = {}
     for plan in plans:
         for node, edit in _edits_for(plan, names, style):

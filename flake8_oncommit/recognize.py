@@ -210,8 +210,19 @@ class Recognizer:
                 self.bind(statement.name.value, self.function_binding(statement))
             elif isinstance(statement, cst.ClassDef):
                 self.bind(statement.name.value, LOCAL)
+            elif isinstance(statement, cst.If) and self._is_type_checking(statement.test):
+                # Imports for type checkers only: the names do not exist at run time.
+                for node in iter_descendants(statement.body):
+                    if isinstance(node, (cst.Import, cst.ImportFrom)):
+                        for local, _ in import_bindings(node):
+                            self.bind(local, LOCAL)
+                if statement.orelse is not None:
+                    pending.extend(reversed(list(_nested_statements(statement.orelse))))
             elif isinstance(statement, _MODULE_LEVEL_BLOCKS):
                 pending.extend(reversed(list(_nested_statements(statement))))
+
+    def _is_type_checking(self, test: cst.BaseExpression) -> bool:
+        return (self.qualified(test) or "").rsplit(".", 1)[-1] == "TYPE_CHECKING"
 
     # -- resolution ----------------------------------------------------------
 
@@ -638,9 +649,8 @@ class Recognizer:
         return None
 
     def _function_on_commit(self, call: cst.Call, callback: cst.BaseExpression | None) -> OnCommit:
-        using = next(
-            (arg for arg in call.args if arg.keyword is not None and arg.keyword.value == "using"), None
-        )
+        """``on_commit(func, using=None, robust=False)``: ``using`` by keyword or second."""
+        using = argument(call, "using", 1)
         if using is None:
             return OnCommit(callback, DEFAULT_ALIAS, None, fixable_using=True)
         return OnCommit(callback, alias_text(self.module, using.value), using, fixable_using=True)
@@ -726,14 +736,23 @@ def _decorator_list(node: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
         yield node
 
 
-def using_argument(call: cst.Call) -> cst.BaseExpression | None:
-    """``using`` of ``atomic(...)``: the keyword, or the first positional argument."""
+def argument(call: cst.Call, keyword: str, position: int) -> cst.Arg | None:
+    """The argument a parameter receives: by keyword, or at ``position``."""
+    positional = []
     for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == "using":
-            return arg.value
-    if call.args and call.args[0].keyword is None and not call.args[0].star:
-        return call.args[0].value
-    return None
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg
+        if arg.keyword is None:
+            if arg.star:
+                return None  # ``*args``: cannot tell
+            positional.append(arg)
+    return positional[position] if len(positional) > position else None
+
+
+def using_argument(call: cst.Call) -> cst.BaseExpression | None:
+    """``using`` of ``atomic(using=None, savepoint=True, durable=False)``."""
+    found = argument(call, "using", 0)
+    return found.value if found is not None else None
 
 
 def _callback_argument(call: cst.Call) -> cst.BaseExpression | None:
