@@ -204,7 +204,7 @@ class Analyzer:
             self.walk(decorator.decorator)
             found = rec.atomic_decorator(decorator.decorator)
             if found is not None:
-                block = self._portable(found)
+                block = self._portable(found, node)
             if self.atomic_requests and rec.is_non_atomic_requests(decorator.decorator):
                 exempt = True
         self._walk_parameter_defaults(node.params)
@@ -232,18 +232,45 @@ class Analyzer:
             return node.name.value in self.classes[-1].request_methods
         return not self.functions and is_function_view(self.rec, node, self.filename)
 
-    def _portable(self, block: AtomicBlock) -> AtomicBlock:
-        """Mark a decorator's ``using`` that the method body cannot see."""
+    def _portable(self, block: AtomicBlock, function: cst.FunctionDef | None) -> AtomicBlock:
+        """Whether the block's ``using`` can be written again at an enqueue inside it.
+
+        A literal can. A plain name or attribute chain can if the code in
+        between cannot rebind its root: not a parameter or local of the
+        decorated ``function`` (a decorator's ``using`` is evaluated outside
+        it), not a class attribute (invisible in methods), not a local the
+        enclosing function assigns (a ``with`` body may loop over it). A
+        call would run again: never.
+        """
         using = block.using
-        scope = self.rec.names.innermost
-        if using is None or isinstance(using, cst.SimpleString) or scope.kind != "class":
+        if using is None or isinstance(using, (cst.SimpleString, cst.ConcatenatedString)):
+            return block
+        if isinstance(using, cst.Name) and using.value == "None":
             return block
         root = using
         while isinstance(root, cst.Attribute):
             root = root.value
-        if isinstance(root, cst.Name) and root.value in scope.bindings:
-            return dataclasses.replace(block, using_portable=False)
-        return block
+        portable = isinstance(root, cst.Name) and dotted_name(using) is not None
+        if portable and isinstance(root, cst.Name):
+            scope = self.rec.names.innermost
+            if function is not None:
+                rebound = parameter_names(function.params) | self._locals(function)
+                portable = root.value not in rebound and not (
+                    scope.kind == "class" and root.value in scope.bindings
+                )
+            elif self.functions:
+                assigned = names_assigned(self.functions[-1].body)
+                portable = root.value not in assigned
+        return block if portable else dataclasses.replace(block, using_portable=False)
+
+    def _locals(self, function: cst.FunctionDef) -> frozenset[str]:
+        """Every name ``function`` binds (parameters, assignments, loops, defs...)."""
+        key = id(function)
+        found = self._function_locals.get(key)
+        if found is None:
+            found = frozenset(parameter_names(function.params) | names_assigned(function.body))
+            self._function_locals[key] = found
+        return found
 
     def _class_block(self, method: str) -> AtomicBlock | None:
         info = self.classes[-1]
@@ -373,7 +400,7 @@ class Analyzer:
             if item.asname is not None:
                 self.rec.bind_target(item.asname.name, LOCAL)
             if block is not None:
-                self.blocks.append(block)
+                self.blocks.append(self._portable(block, None))
                 opened += 1
         self.walk(node.body)
         for _ in range(opened):
@@ -612,12 +639,7 @@ class Analyzer:
         """The names at the current position, for a fix made here."""
         taken: set[str] = set()
         for function in self.functions:
-            key = id(function)
-            local = self._function_locals.get(key)
-            if local is None:
-                local = frozenset(parameter_names(function.params) | names_assigned(function.body))
-                self._function_locals[key] = local
-            taken |= local
+            taken |= self._locals(function)
         return Site(self.rec.names.snapshot(), frozenset(taken))
 
     @property
@@ -637,7 +659,9 @@ class Analyzer:
         if node is not self.statement_value:
             reason = "its result is used"
         elif not block.using_portable:
-            reason = "the atomic block's using= is not visible here"
+            reason = "the atomic block's using= cannot be repeated here"
+        elif self._arguments_enqueue(node):
+            reason = "its arguments enqueue too, and would still run now"
         fix = None
         if reason is None:
             fix = DeferCall(
@@ -676,6 +700,14 @@ class Analyzer:
         if code_blocks and self.config.selects("OC104"):
             self._check_database(node, on_commit, code_blocks)
 
+    def _arguments_enqueue(self, call: cst.Call) -> bool:
+        """An enqueue among the call's arguments runs now, even once the call is deferred."""
+        for arg in call.args:
+            for node in (arg.value, *iter_descendants(arg.value, into_scopes=False)):
+                if isinstance(node, cst.Call) and self.rec.enqueue_of(node) is not None:
+                    return True
+        return False
+
     def _note_deferrer(self, callback: cst.BaseExpression | None) -> None:
         """A function handing one of its own parameters to on_commit defers for its callers."""
         owner = self.owners[-1] if self.owners else None
@@ -697,9 +729,11 @@ class Analyzer:
         message = RULES["OC102"].message.format(
             call=self.describe(callback), callee=describe_callee(callback.func)
         )
-        self.findings.append(
-            RawFinding("OC102", callback, message, PassCallable(callback, self.site()))
-        )
+        if self._arguments_enqueue(callback):
+            reason = "its arguments enqueue too, and would still run now"
+            self.findings.append(RawFinding("OC102", callback, message, None, reason))
+            return
+        self.findings.append(RawFinding("OC102", callback, message, PassCallable(callback, self.site())))
 
     def _check_late_binding(self, callback: cst.BaseExpression) -> None:
         """OC103: a lambda or nested def registered in a loop reads what the loop rebinds."""

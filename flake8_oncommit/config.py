@@ -232,7 +232,10 @@ def load_pyproject(path: Path, base: Config = DEFAULT_CONFIG) -> Config:
         raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from None
-    table = data.get("tool", {}).get(PYPROJECT_TABLE)
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: [tool] must be a table")
+    table = tool.get(PYPROJECT_TABLE)
     if table is None:
         return base
     if not isinstance(table, dict):

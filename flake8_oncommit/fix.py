@@ -376,7 +376,8 @@ def fix_text(
         result = check_text(text, config, filename=filename, index=index)
     outcome = FixOutcome(original=text, text=text, findings=list(result.findings))
     fixable = [(finding, raw) for finding, raw in result.pairs if raw.fix is not None]
-    if not fixable and not result.repaired:
+    if not fixable:
+        # Nothing to fix: the file stays as it is, legacy ``async`` included.
         return outcome
     assert result.analysis is not None
     plans = [raw.fix for _, raw in fixable if raw.fix is not None]

@@ -14,7 +14,9 @@ ATOMIC = frozenset({"django.db.transaction.atomic"})
 
 #: Database aliases that name a read replica: a transaction there cannot
 #: write, so an enqueue inside it has nothing to wait for.
-READ_ONLY_ALIAS = re.compile(r"replica|read_?only|readonly|read-only|follower|standby|slave", re.IGNORECASE)
+READ_ONLY_ALIAS = re.compile(
+    r"(?<![a-z])(replicas?|read_?only|read-only|readonly|follower|standby|slave)(?![a-z])", re.IGNORECASE
+)
 
 #: Top-level packages that are never the project's own: the index is not asked.
 NOT_PROJECT_PACKAGES = frozenset(

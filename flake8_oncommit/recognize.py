@@ -7,6 +7,7 @@ in :mod:`.analysis` asks it, node by node, and decides what is a finding.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -31,7 +32,7 @@ from .names import (
     import_module_name,
     is_informative,
 )
-from .walk import iter_children, iter_descendants
+from .walk import iter_children, iter_descendants, parameter_names
 
 
 @dataclass(frozen=True)
@@ -335,9 +336,35 @@ class Recognizer:
         if key in self._wrappers:
             return self._wrappers[key]
         self._wrappers[key] = None  # a wrapper built on itself is not one
-        wrapper = self._wrapper_of(found.node)
+        with self._inside(found.node):
+            wrapper = self._wrapper_of(found.node)
         self._wrappers[key] = wrapper
         return wrapper
+
+    @contextlib.contextmanager
+    def _inside(self, function: cst.FunctionDef) -> Iterator[None]:
+        """Resolve names as the function's own body does, wherever it is first used.
+
+        Module scope plus the function's parameters and its own imports (a
+        wrapper may import ``transaction`` inside); the scopes of the call
+        site that asked do not apply.
+        """
+        names = self.names
+        saved = names.scopes
+        names.scopes = [saved[0]]
+        scope = names.push("function")
+        for parameter in parameter_names(function.params):
+            scope.bindings[parameter] = LOCAL
+        for node in iter_descendants(function.body):
+            if isinstance(node, (cst.Import, cst.ImportFrom)):
+                for local, qualified in import_bindings(node):
+                    if qualified.startswith(".") and self.module_name:
+                        qualified = absolute_name(qualified, self.module_name, self.is_package)
+                    scope.bindings[local] = qualified
+        try:
+            yield
+        finally:
+            names.scopes = saved
 
     def block(self, using: cst.BaseExpression | None) -> AtomicBlock:
         """An atomic block on ``using``, read-only when that names a replica."""

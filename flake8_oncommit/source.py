@@ -82,11 +82,11 @@ class Repair:
 def repair_legacy_async(text: str) -> Repair | None:
     """Rename django-q's legacy ``async`` name to ``async_task``.
 
-    Only the NAME token ``async`` that is not followed by ``def``, ``with``
-    or ``for`` is renamed: a call ``async(...)``, an attribute
-    ``tasks.async(...)`` or an import ``from django_q.tasks import async``.
-    Strings and comments are left alone. Returns None when nothing changed
-    or the text does not tokenize.
+    Renamed: the NAME token ``async`` called (``async(...)``,
+    ``tasks.async(...)``) or imported (``from django_q.tasks import async``).
+    Left alone: ``async def/with/for``, a parameter or keyword argument
+    named ``async`` (``send(x, async=True)``), strings and comments.
+    Returns None when nothing changed or the text does not tokenize.
     """
     if not has_legacy_async(text):
         return None
@@ -94,28 +94,25 @@ def repair_legacy_async(text: str) -> Repair | None:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, SyntaxError, IndentationError):
         return None
-    significant = [
-        tok
-        for tok in tokens
-        if tok.type not in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT)
-    ]
+    skipped = (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT)
+    significant = [tok for tok in tokens if tok.type not in skipped]
     hits: list[tuple[int, int]] = []
+    statement_start = 0
     for index, tok in enumerate(significant):
+        if tok.type == tokenize.NEWLINE:
+            statement_start = index + 1
+            continue
         if tok.type != tokenize.NAME or tok.string != "async":
             continue
-        following = significant[index + 1] if index + 1 < len(significant) else None
-        if (
-            following is not None
-            and following.type == tokenize.NAME
-            and following.string
-            in (
-                "def",
-                "with",
-                "for",
-            )
-        ):
-            continue
-        hits.append(tok.start)
+        following = significant[index + 1].string if index + 1 < len(significant) else ""
+        previous = significant[index - 1].string if index > 0 else ""
+        in_from_import = significant[statement_start].string == "from" and any(
+            t.string == "import" for t in significant[statement_start:index]
+        )
+        called = following == "(" and previous != "def"
+        imported = in_from_import and previous in ("import", ",", "(") and following != "="
+        if called or imported:
+            hits.append(tok.start)
     if not hits:
         return None
     lines = text.splitlines(keepends=True)
