@@ -83,6 +83,8 @@ class Job:
     #: the project root for the index of other modules (None: no index)
     root: str | None = None
     use_cache: bool = True
+    #: the project's atomic wrappers, found once by the main process
+    wrappers: tuple[str, ...] | None = None
 
 
 _INDEXES: dict[tuple[str, Config, bool], ProjectIndex] = {}
@@ -96,6 +98,8 @@ def _index(job: Job) -> ProjectIndex | None:
     index = _INDEXES.get(key)
     if index is None:
         index = _INDEXES[key] = ProjectIndex(Path(job.root), job.config, use_cache=job.use_cache)
+        if job.wrappers is not None:
+            index.preset_wrapper_names(job.wrappers)
     return index
 
 
@@ -353,6 +357,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         root = str(project_root(_common_start(args.paths))) if files else None
         job = Job(config, mode, args.show_source, root, use_cache=not args.no_cache)
+        index = _index(job)
+        if index is not None:
+            # Scanned here, once, rather than by every worker.
+            job = dataclasses.replace(job, wrappers=index.wrapper_names())
         for result in _run_all(files, job, args.jobs):
             progress.step()
             located.extend(Located(result.path, finding) for finding in result.findings)

@@ -203,7 +203,7 @@ def check_text(
     modules are understood too. Raises :class:`ParseError` when the text
     cannot be parsed.
     """
-    if not could_have_findings(text, config):
+    if not could_have_findings(text, config, index.wrapper_names() if index is not None else ()):
         return CheckResult(text)
     if honour_noqa and file_is_excluded(text):
         return CheckResult(text)

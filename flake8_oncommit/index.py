@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
     pass
 
 CACHE_DIR = ".oncommit_cache"
+#: A def nested in a function (8 columns in): where decorators keep their wrapper.
+_NESTED_DEF = re.compile(rb"\n(?:        |\t\t)+def ")
 #: How far a chain of helpers is followed across modules.
 MAX_CHAIN = 5
 
@@ -79,6 +82,15 @@ class ModuleSummary:
         )
 
 
+def _config_digest(config: Config) -> str:
+    """A stable key for the configuration (``repr`` of a frozenset is not)."""
+    fields = {
+        name: sorted(value) if isinstance(value, frozenset) else value for name, value in vars(config).items()
+    }
+    text = json.dumps({"version": __version__, "config": fields}, sort_keys=True)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
 def module_name_of(path: Path) -> tuple[str, Path]:
     """The dotted name a file is imported as, and the directory it is relative to.
 
@@ -118,7 +130,48 @@ class ProjectIndex:
             self.roots.append(self.root / "src")
         self.use_cache = use_cache
         self._modules: dict[str, ModuleSummary | None] = {}
-        self._digest = hashlib.sha1(f"{__version__}|{config!r}".encode()).hexdigest()[:16]
+        self._wrapper_names: tuple[str, ...] | None = None
+        self._digest = _config_digest(config)
+        #: modules being summarised (innermost last) and what each asked about
+        self._stack: list[str] = []
+        self._deps: dict[str, set[str]] = {}
+        self._tainted: set[str] = set()
+
+    # -- the project's atomic wrappers, for the text pre-check -------------------
+
+    def wrapper_names(self) -> tuple[str, ...]:
+        """Names of the project's atomic wrappers (computed once, then cached).
+
+        A file that opens its transactions with ``write_tx()`` mentions no
+        ``atomic``; the pre-check needs these names to let it through. Only
+        modules that could define a wrapper are summarised: they mention
+        ``atomic`` and either ``yield`` or a nested ``def``.
+        """
+        if self._wrapper_names is None:
+            names: set[str] = set()
+            for path in self._files():
+                try:
+                    data = path.read_bytes()
+                except OSError:
+                    continue
+                if b"atomic" not in data or not (b"yield" in data or _NESTED_DEF.search(data)):
+                    continue
+                module, root = module_name_of(path)
+                self.add_root(root)
+                summary = self.module(module) if module else None
+                if summary is not None:
+                    names.update(name for name, found in summary.functions.items() if found.wrapper)
+            self._wrapper_names = tuple(sorted(names))
+        return self._wrapper_names
+
+    def preset_wrapper_names(self, names: tuple[str, ...]) -> None:
+        """Names found by another process (the CLI scans once, before its workers)."""
+        self._wrapper_names = names
+
+    def _files(self) -> list[Path]:
+        from .files import discover
+
+        return [Path(path) for path in discover([str(self.root)]) if path.endswith(".py")]
 
     # -- where modules live -------------------------------------------------------
 
@@ -138,9 +191,16 @@ class ProjectIndex:
     # -- summaries ------------------------------------------------------------------
 
     def module(self, module: str) -> ModuleSummary | None:
+        if self._stack:
+            self._deps.setdefault(self._stack[-1], set()).add(module)
+        if module in self._stack:
+            # An import cycle: the modules in it see each other unfinished, so
+            # what they conclude depends on where the run started: keep it
+            # for this run only, never on disk.
+            self._tainted.update(self._stack[self._stack.index(module) :])
+            return None
         if module in self._modules:
             return self._modules[module]
-        self._modules[module] = None  # cycles: a module being summarised knows nothing yet
         path = self._find(module)
         summary = self._load(path, module) if path is not None else None
         self._modules[module] = summary
@@ -188,21 +248,37 @@ class ProjectIndex:
         key = hashlib.sha1(str(path).encode()).hexdigest()[:24]
         return self.root / CACHE_DIR / "index" / f"{key}.json"
 
-    def _load(self, path: Path, module: str) -> ModuleSummary:
+    def _stamp(self, path: Path | None) -> list[object]:
+        """What a cached summary depends on for one file: its size and mtime."""
+        if path is None:
+            return [None]
         try:
             info = path.stat()
         except OSError:
-            return ModuleSummary()
-        stamp = [info.st_mtime_ns, info.st_size, self._digest]
+            return [None]
+        return [info.st_mtime_ns, info.st_size]
+
+    def _load(self, path: Path, module: str) -> ModuleSummary:
+        stamp = [*self._stamp(path), self._digest]
         cache = self._cache_file(path)
         if self.use_cache:
             with contextlib.suppress(OSError, ValueError, TypeError, AssertionError, KeyError):
                 data = json.loads(cache.read_text(encoding="utf-8"))
-                if data.get("stamp") == stamp:
+                # The summary also depends on the modules it asked about
+                # (a wrapper built on another module's wrapper).
+                fresh = data.get("stamp") == stamp and all(
+                    self._stamp(self._find(dep)) == dep_stamp for dep, dep_stamp in data["deps"]
+                )
+                if fresh:
                     return ModuleSummary.from_json(data["summary"])
-        summary = self._summarise(path, module)
-        if self.use_cache:
-            self._store(cache, {"stamp": stamp, "summary": summary.to_json()})
+        self._stack.append(module)
+        try:
+            summary = self._summarise(path, module)
+        finally:
+            self._stack.pop()
+        if self.use_cache and module not in self._tainted:
+            deps = [[dep, self._stamp(self._find(dep))] for dep in sorted(self._deps.get(module, ()))]
+            self._store(cache, {"stamp": stamp, "deps": deps, "summary": summary.to_json()})
         return summary
 
     def _store(self, cache: Path, data: dict[str, object]) -> None:

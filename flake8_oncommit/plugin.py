@@ -45,6 +45,8 @@ class Plugin:
 
         cls.config = config_from_flake8(options)
         cls.index = ProjectIndex(project_root_of(options), cls.config)
+        # Before flake8 forks its workers, so they inherit the result.
+        cls.index.wrapper_names()
 
     def run(self) -> Iterator[Flake8Result]:
         text = "".join(self.lines)

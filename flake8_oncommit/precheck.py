@@ -44,9 +44,13 @@ def _last_parts(names: frozenset[str]) -> tuple[str, ...]:
 _VIEW_HINT = re.compile(r"\(\s*(?:self\s*,\s*)?request\b|View|Controller|rest_framework|ninja")
 
 
-def could_have_findings(text: str, config: Config) -> bool:
-    """False only when ``text`` certainly holds no finding under ``config``."""
-    context_words = _CONTEXT_WORDS + _last_parts(config.atomic_wrappers | config.safe_deferrers)
+def could_have_findings(text: str, config: Config, wrappers: tuple[str, ...] = ()) -> bool:
+    """False only when ``text`` certainly holds no finding under ``config``.
+
+    ``wrappers`` are the names of the project's own atomic wrappers (from
+    the project index): a file using one needs no ``atomic`` of its own.
+    """
+    context_words = _CONTEXT_WORDS + _last_parts(config.atomic_wrappers | config.safe_deferrers) + wrappers
     # Under ATOMIC_REQUESTS any view runs inside the request's transaction.
     in_view = config.atomic_requests != "false" and _VIEW_HINT.search(text) is not None
     if not in_view and not any(word in text for word in context_words):
