@@ -181,3 +181,27 @@ def test_transactional_task_decorator_applies_across_modules(project: Path) -> N
     (project / "setup.cfg").write_text("[flake8]\noncommit-transactional-queues = shop.dispatch.task\n")
     command = [sys.executable, "-m", "flake8", "--select=OC", "shop/models.py"]
     assert subprocess.run(command, cwd=project, capture_output=True, text=True).stdout == ""
+
+
+def test_a_wrapper_without_atomic_in_its_name_is_found_by_the_pre_check(project: Path) -> None:
+    (project / "shop" / "db.py").write_text(TRACING.replace("traced_atomic", "write_tx"))
+    views = project / "shop" / "orders.py"
+    views.write_text(
+        "from shop.db import write_tx\n\n\ndef place(order):\n    with write_tx():\n        t.delay(1)\n"
+    )
+    findings = check_source(views.read_text(), filename=str(views), project_root=project)
+    assert [(f.line, f.code) for f in findings] == [(6, "OC101")]
+
+
+def test_a_cached_summary_is_refreshed_when_a_module_it_used_changes(project: Path) -> None:
+    """``retry_tx`` is a wrapper because ``traced_atomic`` (another module) is one."""
+    (project / "shop" / "retry.py").write_text(
+        "from contextlib import contextmanager\n\nfrom shop.core.tracing import traced_atomic\n\n\n"
+        "@contextmanager\ndef retry_tx():\n    with traced_atomic():\n        yield\n"
+    )
+    assert ProjectIndex(project, Config()).function("shop.retry.retry_tx").wrapper  # type: ignore[union-attr]
+    tracing = project / "shop" / "core" / "tracing.py"
+    tracing.write_text(TRACING.replace("with transaction.atomic():", "if True:"))
+    later = time.time() + 5
+    os.utime(tracing, (later, later))
+    assert ProjectIndex(project, Config()).function("shop.retry.retry_tx") is None
