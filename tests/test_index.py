@@ -204,4 +204,5 @@ def test_a_cached_summary_is_refreshed_when_a_module_it_used_changes(project: Pa
     tracing.write_text(TRACING.replace("with transaction.atomic():", "if True:"))
     later = time.time() + 5
     os.utime(tracing, (later, later))
-    assert ProjectIndex(project, Config()).function("shop.retry.retry_tx") is None
+    refreshed = ProjectIndex(project, Config()).function("shop.retry.retry_tx")
+    assert refreshed is not None and not refreshed.wrapper
