@@ -11,8 +11,6 @@ The library API for other tools::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 import os
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from .engine import ParseError, check_text
 from .findings import Finding
 from .fix import FixError, fix_text
 from .index import ProjectIndex
+from .version import __version__
 
 __all__ = [
     "Config",

@@ -25,25 +25,19 @@ from pathlib import PurePath
 
 import libcst as cst
 
+from .atomic import AtomicBlock
 from .config import DEFAULT_CONFIG, Config
+from .enqueues import Enqueue, OnCommit
 from .findings import BindEagerly, DeferCall, PassCallable, RawFinding, SetUsing, Site
 from .helpers import BlockCall, CallGraph
-from .index import FunctionSummary, ModuleSummary, ProjectIndex
+from .index import ProjectIndex
 from .libraries import NOT_PROJECT_PACKAGES
 from .names import LOCAL, Binding, LocalFunction, TaskDef, dotted_name
 from .positions import locate
-from .recognize import (
-    DEFAULT_ALIAS,
-    AtomicBlock,
-    Enqueue,
-    OnCommit,
-    Recognizer,
-    alias_text,
-    describe_callee,
-    is_literal_alias,
-    string_value,
-)
+from .recognize import Recognizer
+from .resolution import DEFAULT_ALIAS, alias_text, describe_callee, is_literal_alias, string_value
 from .rules import RULES
+from .summaries import FunctionSummary, ModuleSummary
 from .views import (
     ADMIN_ATOMIC_METHODS,
     is_admin_class,

@@ -21,7 +21,6 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
 from .config import (
     ATOMIC_REQUESTS_MODES,
     KEYS,
@@ -41,6 +40,7 @@ from .output import FORMATS, Located, render
 from .rules import PARSE_ERROR_CODE
 from .settings_scan import find_atomic_requests, project_root
 from .source import SourceError, decode
+from .version import __version__
 
 #: Below this many files, worker processes cost more than they save.
 PARALLEL_THRESHOLD = 32

@@ -18,12 +18,14 @@ import libcst as cst
 from .analysis import Analysis, Analyzer, analyse, summarise
 from .config import DEFAULT_CONFIG, Config
 from .findings import Finding, RawFinding
-from .index import ModuleSummary, ProjectIndex, module_name_of
+from .index import ProjectIndex
+from .names import module_name_of
 from .noqa import NoqaFilter, file_is_excluded
 from .positions import locate
 from .precheck import could_have_findings
 from .rules import RULES
 from .source import repair_legacy_async
+from .summaries import ModuleSummary
 
 
 class ParseError(Exception):
@@ -222,13 +224,21 @@ def _module_name(filename: str, index: ProjectIndex | None) -> str | None:
 
 
 def summarise_text(
-    text: str, config: Config, *, filename: str, module: str, index: ProjectIndex | None = None
+    text: str, config: Config, filename: str, module: str, index: ProjectIndex | None = None
 ) -> ModuleSummary:
-    """The project-index summary of one module (see :mod:`.index`)."""
-    parsed, _ = parse(text)
-    analyzer = Analyzer(parsed, config, filename=filename, module_name=module, index=index, summary_only=True)
-    analyzer.run()
+    """The project-index summary of one module (see :mod:`.index`); empty if it cannot be read."""
+    try:
+        parsed, _ = parse(text)
+        analyzer = Analyzer(
+            parsed, config, filename=filename, module_name=module, index=index, summary_only=True
+        )
+        analyzer.run()
+    except (ParseError, RecursionError):
+        return ModuleSummary()
     return summarise(analyzer)
+
+
+ProjectIndex.summariser = summarise_text
 
 
 def _check(

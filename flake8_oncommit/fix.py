@@ -23,7 +23,7 @@ from .findings import BindEagerly, DeferCall, Finding, FixPlan, PassCallable, Ra
 from .imports import NewImport, add_imports
 from .index import ProjectIndex
 from .names import Binding
-from .recognize import argument
+from .resolution import argument
 
 TRANSACTION = "django.db.transaction"
 ON_COMMIT = "django.db.transaction.on_commit"

@@ -21,65 +21,22 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
-from . import __version__
 from .config import Config
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
+from .files import FileError, discover, read
+from .names import module_name_of
+from .source import SourceError, decode
+from .summaries import FunctionSummary, ModuleSummary
+from .version import __version__
 
 CACHE_DIR = ".oncommit_cache"
 #: A def nested in a function (8 columns in): where decorators keep their wrapper.
 _NESTED_DEF = re.compile(rb"\n(?:        |\t\t)+def ")
 #: How far a chain of helpers is followed across modules.
 MAX_CHAIN = 5
-
-
-@dataclass(frozen=True)
-class FunctionSummary:
-    """What one module-level function is, for code that calls it."""
-
-    #: it runs its caller's code in an atomic block (context manager or decorator)
-    wrapper: bool = False
-    #: the wrapped block's database alias, when a literal
-    wrapper_using: str | None = None
-    #: a task/actor kind (huey, dramatiq, rq, celery, django, transactional)
-    task: str | None = None
-    #: its first enqueue outside any atomic block and not deferred
-    enqueue: str | None = None
-    #: it hands a callable parameter to on_commit
-    deferrer: bool = False
-    #: project functions it calls (absolute names), outside atomic blocks
-    calls: tuple[str, ...] = ()
-
-
-@dataclass
-class ModuleSummary:
-    functions: dict[str, FunctionSummary] = field(default_factory=dict)
-    #: module-level names imported from elsewhere: name -> absolute qualified name
-    aliases: dict[str, str] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "functions": {name: asdict(summary) for name, summary in self.functions.items()},
-            "aliases": self.aliases,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> ModuleSummary:
-        functions = data.get("functions", {})
-        aliases = data.get("aliases", {})
-        assert isinstance(functions, dict) and isinstance(aliases, dict)
-        return cls(
-            functions={
-                name: FunctionSummary(**{**value, "calls": tuple(value.get("calls", ()))})
-                for name, value in functions.items()
-            },
-            aliases=dict(aliases),
-        )
 
 
 def _config_digest(config: Config) -> str:
@@ -91,36 +48,14 @@ def _config_digest(config: Config) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def module_name_of(path: Path) -> tuple[str, Path]:
-    """The dotted name a file is imported as, and the directory it is relative to.
-
-    Walks up while directories are packages (``__init__.py``), as the
-    interpreter's ``sys.path`` entry would see it.
-    """
-    path = Path(os.path.abspath(path))
-    parts = [path.stem] if path.stem != "__init__" else []
-    directory = path.parent
-    while (directory / "__init__.py").is_file() and directory.parent != directory:
-        parts.insert(0, directory.name)
-        directory = directory.parent
-    return ".".join(parts), directory
-
-
-def absolute_name(qualified: str, module: str, is_package: bool) -> str:
-    """``..core.tracing.x`` seen from ``module`` -> ``pkg.core.tracing.x``."""
-    if not qualified.startswith("."):
-        return qualified
-    level = len(qualified) - len(qualified.lstrip("."))
-    rest = qualified[level:]
-    package = module.split(".") if is_package else module.split(".")[:-1]
-    if level - 1 > len(package):
-        return qualified
-    base = package[: len(package) - (level - 1)]
-    return ".".join([*base, rest] if rest else base)
-
-
 class ProjectIndex:
-    """Summaries of the project's modules, computed on first use."""
+    """Summaries of the project's modules, computed on first use.
+
+    The summaries are made by the engine's analysis, which registers itself
+    as :attr:`summariser` (so this module does not import the engine).
+    """
+
+    summariser: ClassVar[Callable[[str, Config, str, str, ProjectIndex], ModuleSummary] | None] = None
 
     def __init__(self, root: Path, config: Config, *, use_cache: bool = True) -> None:
         self.root = Path(os.path.abspath(root))
@@ -151,8 +86,9 @@ class ProjectIndex:
             names: set[str] = set()
             for path in self._files():
                 try:
-                    data = path.read_bytes()
-                except OSError:
+                    # Not ``read_bytes()``: a FIFO named ``x.py`` would block it.
+                    data = read(str(path)).data
+                except FileError:
                     continue
                 if b"atomic" not in data or not (b"yield" in data or _NESTED_DEF.search(data)):
                     continue
@@ -169,8 +105,6 @@ class ProjectIndex:
         self._wrapper_names = names
 
     def _files(self) -> list[Path]:
-        from .files import discover
-
         return [Path(path) for path in discover([str(self.root)]) if path.endswith(".py")]
 
     # -- where modules live -------------------------------------------------------
@@ -293,14 +227,10 @@ class ProjectIndex:
             os.replace(temp, cache)
 
     def _summarise(self, path: Path, module: str) -> ModuleSummary:
-        from .engine import ParseError, summarise_text
-        from .source import SourceError, decode
-
         try:
-            text = decode(path.read_bytes()).text
-        except (OSError, SourceError):
+            text = decode(read(str(path)).data).text
+        except (FileError, SourceError):
             return ModuleSummary()
-        try:
-            return summarise_text(text, self.config, filename=str(path), module=module, index=self)
-        except (ParseError, RecursionError):
-            return ModuleSummary()
+        summariser = ProjectIndex.summariser
+        assert summariser is not None, "flake8_oncommit.engine registers the summariser"
+        return summariser(text, self.config, str(path), module, self)

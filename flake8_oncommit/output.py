@@ -13,9 +13,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from . import __version__
 from .findings import Finding
 from .rules import PARSE_ERROR_CODE, RULES
+from .version import __version__
 
 FORMATS = ("text", "json", "github", "sarif")
 TOOL_NAME = "flake8-oncommit"

@@ -11,11 +11,11 @@ import ast
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from . import __version__
 from .config import DEFAULT_CONFIG, Config
 from .engine import ParseError, check_text
 from .index import ProjectIndex
 from .rules import PARSE_ERROR_CODE
+from .version import __version__
 
 Flake8Result = tuple[int, int, str, type]
 

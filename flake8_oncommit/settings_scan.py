@@ -19,9 +19,9 @@ from pathlib import Path
 import libcst as cst
 
 from .engine import ParseError, parse
-from .files import EXCLUDED_DIRS
+from .files import FileError, discover, read
 from .libraries import READ_ONLY_ALIAS
-from .recognize import string_value
+from .resolution import string_value
 from .source import SourceError, decode
 from .walk import iter_children
 
@@ -141,27 +141,25 @@ def find_atomic_requests(root: Path) -> Evidence | None:
 def _find_cached(root: str) -> Evidence | None:
     from .positions import locate
 
-    for directory, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in EXCLUDED_DIRS and not d.endswith(".egg-info"))
-        for name in sorted(files):
-            if not name.endswith(".py"):
+    for name in discover([root]):
+        if not name.endswith(".py"):
+            continue
+        path = Path(name)
+        try:
+            data = read(name).data
+        except FileError:
+            continue
+        if KEY.encode() not in data:
+            continue
+        try:
+            text = decode(data).text
+            if not _is_candidate(path.relative_to(root), text):
                 continue
-            path = Path(directory, name)
-            try:
-                data = path.read_bytes()
-            except OSError:
-                continue
-            if KEY.encode() not in data:
-                continue
-            try:
-                text = decode(data).text
-                if not _is_candidate(path.relative_to(root), text):
-                    continue
-                module, _ = parse(text)
-            except (SourceError, ParseError, RecursionError):
-                continue
-            node = _switch_on(module)
-            if node is not None:
-                line = locate(module, [node]).get(id(node), (1, 0, 1, 0))[0]
-                return Evidence(os.path.relpath(path), line)
+            module, _ = parse(text)
+        except (SourceError, ParseError, RecursionError):
+            continue
+        node = _switch_on(module)
+        if node is not None:
+            line = locate(module, [node]).get(id(node), (1, 0, 1, 0))[0]
+            return Evidence(os.path.relpath(path), line)
     return None

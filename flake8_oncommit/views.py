@@ -16,7 +16,7 @@ from pathlib import PurePath
 import libcst as cst
 
 from .names import dotted_name
-from .recognize import Recognizer
+from .resolution import Resolver
 from .walk import iter_descendants
 
 #: Module names (the file's stem) that hold views.
@@ -130,7 +130,7 @@ def is_view_module(filename: str) -> bool:
     return any(part in _VIEW_PACKAGES for part in path.parts[:-1])
 
 
-def is_view_decorator(recognizer: Recognizer, decorator: cst.BaseExpression) -> bool:
+def is_view_decorator(recognizer: Resolver, decorator: cst.BaseExpression) -> bool:
     target = decorator.func if isinstance(decorator, cst.Call) else decorator
     name = dotted_name(target)
     if name is None:
@@ -150,7 +150,7 @@ def takes_request_first(node: cst.FunctionDef, *, method: bool) -> bool:
     return len(params) > index and params[index].name.value == "request"
 
 
-def is_function_view(recognizer: Recognizer, node: cst.FunctionDef, filename: str) -> bool:
+def is_function_view(recognizer: Resolver, node: cst.FunctionDef, filename: str) -> bool:
     if not takes_request_first(node, method=False):
         return False
     if is_view_module(filename):
@@ -158,7 +158,7 @@ def is_function_view(recognizer: Recognizer, node: cst.FunctionDef, filename: st
     return any(is_view_decorator(recognizer, d.decorator) for d in node.decorators)
 
 
-def is_view_class(recognizer: Recognizer, node: cst.ClassDef, known: frozenset[str] = frozenset()) -> bool:
+def is_view_class(recognizer: Resolver, node: cst.ClassDef, known: frozenset[str] = frozenset()) -> bool:
     """A class deriving from a Django/DRF/ninja view, or from a view class of this module."""
     for base in node.bases:
         if isinstance(base.value, cst.Name) and base.value.value in known:
@@ -176,7 +176,7 @@ def is_view_class(recognizer: Recognizer, node: cst.ClassDef, known: frozenset[s
     return False
 
 
-def is_admin_class(recognizer: Recognizer, node: cst.ClassDef, known: frozenset[str] = frozenset()) -> bool:
+def is_admin_class(recognizer: Resolver, node: cst.ClassDef, known: frozenset[str] = frozenset()) -> bool:
     for base in node.bases:
         if isinstance(base.value, cst.Name) and base.value.value in known:
             return True
@@ -207,7 +207,7 @@ def methods_reached(node: cst.ClassDef, entries: set[str]) -> frozenset[str]:
     return frozenset(covered)
 
 
-def request_methods(recognizer: Recognizer, node: cst.ClassDef) -> frozenset[str]:
+def request_methods(recognizer: Resolver, node: cst.ClassDef) -> frozenset[str]:
     """Methods of a view class that run inside the request's transaction.
 
     The entry points Django/DRF call, methods carrying a view or route

@@ -861,7 +861,6 @@ def roundtrip(src: str, work: str, options: list[str], jobs: int) -> Report:
                     report.fail("a", f"{rel}: the rewrite does not compile: {error}")
         else:
             newer_syntax += 1
-        cli_path = os.path.join(".", rel)
         try:
             # The absolute path: the module's dotted name (for relative
             # imports) is worked out from it, as in the CLI run inside the copy.

@@ -12,7 +12,8 @@ import pytest
 
 from flake8_oncommit import check_source
 from flake8_oncommit.config import Config
-from flake8_oncommit.index import CACHE_DIR, ProjectIndex, absolute_name, module_name_of
+from flake8_oncommit.index import CACHE_DIR, ProjectIndex
+from flake8_oncommit.names import absolute_name, module_name_of
 
 SCRIPT = Path(sys.executable).with_name("oncommit-fix")
 

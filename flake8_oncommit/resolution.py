@@ -1,0 +1,252 @@
+"""What a name means here: the scoped import table, resolution, configured names.
+
+The base of the recognisers (:mod:`.atomic`, :mod:`.enqueues`): it owns the
+module's name table (:mod:`.names`), turns relative imports into absolute
+names, matches configured dotted names, and asks the project index about
+names imported from the project's other modules.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from . import libraries as lib
+from .config import Config, matches_dotted
+from .names import (
+    LOCAL,
+    Binding,
+    LocalFunction,
+    NameTable,
+    TaskDef,
+    absolute_name,
+    dotted_name,
+    import_bindings,
+    import_module_name,
+    is_informative,
+)
+from .summaries import FunctionSummary
+
+if TYPE_CHECKING:
+    from .index import ProjectIndex
+
+
+class Resolver:
+    """Answers "what does this name mean?" with the names of the module in view."""
+
+    def __init__(
+        self,
+        config: Config,
+        module: cst.Module,
+        filename: str = "<string>",
+        *,
+        module_name: str | None = None,
+        index: ProjectIndex | None = None,
+    ) -> None:
+        self.config = config
+        self.module = module
+        self.names = NameTable({}, [])
+        self.imports_dramatiq = False
+        self.module_names = module_names(filename)
+        #: this file's dotted name, to turn relative imports into absolute names
+        self.module_name = module_name
+        self.is_package = PurePath(filename).stem == "__init__"
+        self.index = index
+
+    def project_function(self, found: Binding | None) -> FunctionSummary | None:
+        """What the project index knows about an imported function (None: nothing)."""
+        if self.index is None or not isinstance(found, str) or "." not in found:
+            return None
+        if found.split(".", 1)[0] in lib.NOT_PROJECT_PACKAGES or found in _KNOWN_NAMES:
+            return None
+        return self.index.function(found)
+
+    def is_configured(self, found: Binding | None, configured: frozenset[str]) -> bool:
+        """Whether a resolved name is one of the configured dotted names.
+
+        A function defined in this very module matches through the module's
+        own dotted name, guessed from the file path (``myapp/tasks.py``
+        defines ``myapp.tasks.offload_task``).
+        """
+        if not configured or found is None:
+            return False
+        if isinstance(found, str):
+            return matches_dotted(found, configured)
+        if isinstance(found, LocalFunction):
+            name = found.node.name.value
+        elif isinstance(found, TaskDef):
+            name = found.name
+        else:
+            return False
+        return any(f"{module}.{name}" in configured for module in self.module_names)
+
+    def bind(self, name: str, binding: Binding) -> None:
+        scope = self.names.innermost
+        if scope.kind == "module":
+            # Module level was bound up front; later plain assignments never
+            # erase what an import or a decorated def told us.
+            existing = scope.bindings.get(name)
+            if existing is not None and is_informative(existing) and not is_informative(binding):
+                return
+        scope.bindings[name] = binding
+
+    def bind_target(self, target: cst.BaseExpression, binding: Binding) -> None:
+        if isinstance(target, cst.Name):
+            self.bind(target.value, binding)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self.bind_target(element.value, LOCAL)
+        elif isinstance(target, cst.StarredElement):
+            self.bind_target(target.value, LOCAL)
+
+    def bind_import(self, node: cst.Import | cst.ImportFrom) -> None:
+        if isinstance(node, cst.ImportFrom):
+            module = import_module_name(node)
+            if module.split(".", 1)[0] in ("dramatiq", "django_dramatiq"):
+                self.imports_dramatiq = True
+            if isinstance(node.names, cst.ImportStar):
+                self.names.star_modules.append(module)
+                return
+        else:
+            for alias in node.names:
+                head = (dotted_name(alias.name) or "").split(".", 1)[0]
+                if head in ("dramatiq", "django_dramatiq"):
+                    self.imports_dramatiq = True
+        for local, qualified in import_bindings(node):
+            if qualified.startswith(".") and self.module_name:
+                qualified = absolute_name(qualified, self.module_name, self.is_package)
+            self.bind(local, qualified)
+
+    def _is_type_checking(self, test: cst.BaseExpression) -> bool:
+        return (self.qualified(test) or "").rsplit(".", 1)[-1] == "TYPE_CHECKING"
+
+    def resolve(self, node: cst.BaseExpression) -> Binding | None:
+        """What a Name/Attribute chain refers to.
+
+        A qualified name (str) for imports and for names nothing in the file
+        binds (builtins, globals from star imports); a tracked object; or
+        None when it is something the analysis cannot follow.
+        """
+        if isinstance(node, cst.Name):
+            found = self.names.lookup(node.value)
+            if found is not None:
+                return found
+            for module in self.names.star_modules:
+                candidate = f"{module}.{node.value}"
+                if _is_known_name(candidate):
+                    return candidate
+            # Nothing in the file binds it: a snippet or an unusual import.
+            # ``transaction`` then can only be Django's.
+            return lib.UNBOUND_NAMES.get(node.value, node.value)
+        if isinstance(node, cst.Attribute):
+            base = self.resolve(node.value)
+            if isinstance(base, str):
+                return f"{base}.{node.attr.value}"
+            return None
+        return None
+
+    def qualified(self, node: cst.BaseExpression) -> str | None:
+        found = self.resolve(node)
+        return found if isinstance(found, str) else None
+
+
+def module_names(filename: str) -> tuple[str, ...]:
+    """Dotted names this file may be imported as: ``a/b/c.py`` -> ``c``, ``b.c``, ``a.b.c``."""
+    path = PurePath(filename)
+    parts = [*path.parts[:-1], path.stem]
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    parts = [part for part in parts if part.isidentifier()]
+    return tuple(".".join(parts[index:]) for index in range(len(parts) - 1, -1, -1))
+
+
+def argument(call: cst.Call, keyword: str, position: int) -> cst.Arg | None:
+    """The argument a parameter receives: by keyword, or at ``position``."""
+    positional = []
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg
+        if arg.keyword is None:
+            if arg.star:
+                return None  # ``*args``: cannot tell
+            positional.append(arg)
+    return positional[position] if len(positional) > position else None
+
+
+def using_argument(call: cst.Call) -> cst.BaseExpression | None:
+    """``using`` of ``atomic(using=None, savepoint=True, durable=False)``."""
+    found = argument(call, "using", 0)
+    return found.value if found is not None else None
+
+
+def string_value(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def alias_text(module: cst.Module, node: cst.BaseExpression | None) -> str | None:
+    """A database alias as comparable text: a literal's value, or the expression's code.
+
+    ``None`` (the expression) and ``DEFAULT_DB_ALIAS`` mean the default database.
+    """
+    if node is None:
+        return DEFAULT_ALIAS
+    literal = string_value(node)
+    if literal is not None:
+        return literal
+    if isinstance(node, cst.Name) and node.value == "None":
+        return DEFAULT_ALIAS
+    code = dotted_name(node)
+    if code is not None and code.rsplit(".", 1)[-1] == "DEFAULT_DB_ALIAS":
+        return DEFAULT_ALIAS
+    return "`" + module.code_for_node(node).strip() + "`"
+
+
+def is_literal_alias(text: str | None) -> bool:
+    return text is not None and not text.startswith("`")
+
+
+def describe_callee(node: cst.BaseExpression, depth: int = 0) -> str:
+    """A short name for a called expression in messages: ``send_email.delay``."""
+    name = dotted_name(node)
+    if name is not None:
+        return name
+    if depth > 2:
+        return "..."
+    if isinstance(node, cst.Attribute):
+        return f"{describe_callee(node.value, depth + 1)}.{node.attr.value}"
+    if isinstance(node, cst.Call):
+        return f"{describe_callee(node.func, depth + 1)}(...)"
+    return "(...)"
+
+
+_KNOWN_NAMES: frozenset[str] = (
+    frozenset(lib.UNBOUND_NAMES.values())
+    | lib.ATOMIC
+    | lib.ON_COMMIT_FUNCTIONS
+    | lib.METHOD_DECORATOR
+    | lib.NON_ATOMIC_REQUESTS
+    | frozenset(lib.ENQUEUE_FUNCTIONS)
+    | lib.CELERY_CANVAS_MULTI
+    | lib.CELERY_SIGNATURE
+    | lib.DJANGO_Q_RUNNABLES
+    | lib.HUEY_TASK_DECORATORS
+    | lib.DRAMATIQ_ACTOR_DECORATORS
+    | lib.RQ_JOB_DECORATORS
+    | lib.DEFAULT_CONNECTIONS
+)
+
+
+def _is_known_name(qualified: str) -> bool:
+    """Whether a star import could have provided a name the analysis cares about."""
+    if qualified in _KNOWN_NAMES:
+        return True
+    return qualified.rsplit(".", 1)[-1] in lib.ENQUEUE_FUNCTION_NAMES
+
+
+#: The alias of a registration that names no database.
+DEFAULT_ALIAS = "default"

@@ -1,0 +1,53 @@
+"""What the project index records about a module: data only.
+
+Kept apart from :mod:`.index` so that the analysis can produce summaries
+and the recognisers can read them without importing the index machinery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class FunctionSummary:
+    """What one module-level function is, for code that calls it."""
+
+    #: it runs its caller's code in an atomic block (context manager or decorator)
+    wrapper: bool = False
+    #: the wrapped block's database alias, when a literal
+    wrapper_using: str | None = None
+    #: a task/actor kind (huey, dramatiq, rq, celery, django, transactional)
+    task: str | None = None
+    #: its first enqueue outside any atomic block and not deferred
+    enqueue: str | None = None
+    #: it hands a callable parameter to on_commit
+    deferrer: bool = False
+    #: project functions it calls (absolute names), outside atomic blocks
+    calls: tuple[str, ...] = ()
+
+
+@dataclass
+class ModuleSummary:
+    functions: dict[str, FunctionSummary] = field(default_factory=dict)
+    #: module-level names imported from elsewhere: name -> absolute qualified name
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "functions": {name: asdict(summary) for name, summary in self.functions.items()},
+            "aliases": self.aliases,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> ModuleSummary:
+        functions = data.get("functions", {})
+        aliases = data.get("aliases", {})
+        assert isinstance(functions, dict) and isinstance(aliases, dict)
+        return cls(
+            functions={
+                name: FunctionSummary(**{**value, "calls": tuple(value.get("calls", ()))})
+                for name, value in functions.items()
+            },
+            aliases=dict(aliases),
+        )
