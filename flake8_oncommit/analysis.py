@@ -14,6 +14,11 @@ A single walk over the tree keeps the context the rules need:
 The walk does not use libcst's visitor protocol (see :mod:`.walk`): a small
 dispatcher handles the node types that matter and descends through the
 fields of the others.
+
+The checks of an ``on_commit`` call (OC102-OC104) are in
+:mod:`.oncommit_checks`, and the OC105 call-graph bookkeeping in
+:mod:`.helpers`: mixins that :class:`Analyzer` inherits, so this module
+keeps the walk and the checks that need its block and class context.
 """
 
 from __future__ import annotations
@@ -27,15 +32,16 @@ import libcst as cst
 
 from .atomic import AtomicBlock
 from .config import DEFAULT_CONFIG, Config
-from .enqueues import Enqueue, OnCommit
-from .findings import BindEagerly, DeferCall, PassCallable, RawFinding, SetUsing, Site
-from .helpers import BlockCall, CallGraph
+from .enqueues import Enqueue
+from .findings import DeferCall, RawFinding, Site
+from .helpers import BlockCall, CallGraph, HelperCalls
 from .index import ProjectIndex
 from .libraries import NOT_PROJECT_PACKAGES
 from .names import LOCAL, Binding, LocalFunction, TaskDef, dotted_name
+from .oncommit_checks import Loop, OnCommitChecks
 from .positions import locate
 from .recognize import Recognizer
-from .resolution import DEFAULT_ALIAS, alias_text, describe_callee, is_literal_alias, string_value
+from .resolution import describe_callee, string_value
 from .rules import RULES
 from .summaries import FunctionSummary, ModuleSummary
 from .views import (
@@ -46,7 +52,7 @@ from .views import (
     methods_reached,
     request_methods,
 )
-from .walk import NODE_CLASSES, child_fields, iter_descendants, names_assigned, names_read, parameter_names
+from .walk import NODE_CLASSES, child_fields, names_assigned, parameter_names
 
 
 @dataclass
@@ -67,20 +73,6 @@ _OUTSIDE_DISPATCH = frozenset({"__init__", "__new__", "__init_subclass__", "setu
 
 
 @dataclass
-class Loop:
-    """A loop around the current code; what it rebinds is computed on demand."""
-
-    body: cst.CSTNode
-    targets: frozenset[str]
-    _rebinds: frozenset[str] | None = None
-
-    def rebinds(self) -> frozenset[str]:
-        if self._rebinds is None:
-            self._rebinds = frozenset(names_assigned(self.body)) | self.targets
-        return self._rebinds
-
-
-@dataclass
 class Analysis:
     """The outcome of analysing one module."""
 
@@ -90,7 +82,7 @@ class Analysis:
     module_bindings: dict[str, Binding] = field(default_factory=dict)
 
 
-class Analyzer:
+class Analyzer(OnCommitChecks, HelperCalls):
     """Walks one module once and collects raw findings."""
 
     def __init__(
@@ -516,118 +508,7 @@ class Analyzer:
                 self._note_local_call(node)
         self.walk_children(node)
 
-    # -- OC105: helpers that enqueue ---------------------------------------------
-
-    def _local_targets(self, node: cst.Call) -> tuple[cst.FunctionDef, ...]:
-        """The module's own functions ``node`` calls: ``helper()``, ``self.helper()``, ``signal.send()``."""
-        func = node.func
-        if isinstance(func, cst.Name):
-            found = self.rec.resolve(func)
-            return (found.node,) if isinstance(found, LocalFunction) else ()
-        if not isinstance(func, cst.Attribute):
-            return ()
-        receiver = func.value
-        if isinstance(receiver, cst.Name) and receiver.value in ("self", "cls") and self.method_tables:
-            method = self.method_tables[-1].get(func.attr.value)
-            return (method,) if method is not None else ()
-        if func.attr.value in ("send", "send_robust"):
-            signal = dotted_name(receiver)
-            if signal is not None:
-                return tuple(self.graph.receivers.get(signal, ()))
-        if func.attr.value == "connect" and node.args:
-            signal = dotted_name(receiver)
-            handler = self.rec.resolve(node.args[0].value)
-            if signal is not None and isinstance(handler, LocalFunction):
-                self.graph.receivers.setdefault(signal, []).append(handler.node)
-        return ()
-
-    def _note_local_call(self, node: cst.Call) -> None:
-        func = node.func
-        is_send = isinstance(func, cst.Attribute) and func.attr.value in ("send", "send_robust")
-        if is_send:
-            # Receivers may be registered further down: resolved after the walk.
-            if self.writing_blocks:
-                self.signal_sends.append(node)
-            return
-        targets = self._local_targets(node)
-        owner = self.owners[-1] if self.owners else None
-        if not targets:
-            external = self._external_target(node)
-            if external is None:
-                return
-            if owner is not None and not self.writing_blocks:
-                self.graph.free_calls.setdefault(id(owner), []).append(external)
-            if self.writing_blocks and self.rec.index is not None and not self.summary_only:
-                self.block_calls.append(BlockCall(node, (), external))
-            return
-        if owner is not None:
-            for target in targets:
-                self.graph.add_call(owner, target)
-                if not self.writing_blocks and self.module_name and self._is_module_level(target):
-                    qualified = f"{self.module_name}.{target.name.value}"
-                    self.graph.free_calls.setdefault(id(owner), []).append(qualified)
-        if self.writing_blocks:
-            self.block_calls.append(BlockCall(node, targets))
-
-    def _external_target(self, node: cst.Call) -> str | None:
-        """``helper(...)`` / ``module.helper(...)`` imported from another module of the project."""
-        if not isinstance(node.func, (cst.Name, cst.Attribute)):
-            return None
-        found = self.rec.qualified(node.func)
-        if found is None or "." not in found or found.startswith("."):
-            return None
-        if found.split(".", 1)[0] in NOT_PROJECT_PACKAGES:
-            return None
-        return found
-
-    def _is_module_level(self, function: cst.FunctionDef) -> bool:
-        return any(statement is function for statement in self.module.body)
-
-    def _note_receivers(self, node: cst.FunctionDef) -> None:
-        """``@receiver(signal)`` / ``@receiver([a, b])`` on a function of this module."""
-        for decorator in node.decorators:
-            call = decorator.decorator
-            if not isinstance(call, cst.Call) or not call.args:
-                continue
-            name = self.rec.qualified(call.func)
-            if name is None or name.rsplit(".", 1)[-1] != "receiver":
-                continue
-            signals = call.args[0].value
-            elements = signals.elements if isinstance(signals, (cst.List, cst.Tuple)) else [signals]
-            for element in elements:
-                value = element.value if isinstance(element, cst.BaseElement) else element
-                signal = dotted_name(value)
-                if signal is not None:
-                    self.graph.receivers.setdefault(signal, []).append(node)
-
-    def _report_helpers(self) -> None:
-        """After the walk: calls in blocks to helpers from which an enqueue is reachable."""
-        calls = list(self.block_calls)
-        sends = set()
-        for node in self.signal_sends:
-            signal = dotted_name(node.func.value) if isinstance(node.func, cst.Attribute) else None
-            receivers = tuple(self.graph.receivers.get(signal, ())) if signal else ()
-            if receivers:
-                calls.append(BlockCall(node, receivers))
-                sends.add(id(node))
-        for block_call in calls:
-            if block_call.external is not None:
-                self._report_external_helper(block_call.call, block_call.external)
-                continue
-            for target in block_call.targets:
-                if id(target) in self.graph.covered:
-                    continue
-                chain = self.graph.chain(target)
-                if chain is None:
-                    continue
-                described = self.describe(block_call.call)
-                if id(block_call.call) not in sends:
-                    chain = chain[1:]  # ``notify()`` is the call itself
-                message = RULES["OC105"].message.format(
-                    call=described, chain=" -> ".join([described, *chain])
-                )
-                self.findings.append(RawFinding("OC105", block_call.call, message, None))
-                break
+    # -- OC101/OC106: enqueues in a block ----------------------------------------
 
     def site(self) -> Site:
         """The names at the current position, for a fix made here."""
@@ -666,158 +547,6 @@ class Analyzer:
                 legacy_async=self._is_legacy_async(node),
             )
         self.findings.append(RawFinding(code, node, message, fix, reason))
-
-    def _report_external_helper(self, call: cst.Call, qualified: str) -> None:
-        index = self.rec.index
-        if index is None:
-            return
-        summary = index.function(qualified)
-        if summary is None or summary.wrapper or summary.task is not None:
-            return
-        chain = index.chain(qualified)
-        if chain is None:
-            return
-        described = self.describe(call)
-        message = RULES["OC105"].message.format(call=described, chain=" -> ".join([described, *chain[1:]]))
-        self.findings.append(RawFinding("OC105", call, message, None))
-
-    def _check_on_commit(self, node: cst.Call, on_commit: OnCommit) -> None:
-        callback = on_commit.callback
-        self._note_deferrer(callback)
-        if callback is None:
-            return
-        if isinstance(callback, cst.Call) and self.config.selects("OC102"):
-            self._check_called_callback(callback)
-        if self.loops and self.config.selects("OC103"):
-            self._check_late_binding(callback)
-        code_blocks = [block for block in self.writing_blocks if not block.request]
-        if code_blocks and self.config.selects("OC104"):
-            self._check_database(node, on_commit, code_blocks)
-
-    def _arguments_enqueue(self, call: cst.Call) -> bool:
-        """An enqueue among the call's arguments runs now, even once the call is deferred."""
-        for arg in call.args:
-            for node in (arg.value, *iter_descendants(arg.value, into_scopes=False)):
-                if isinstance(node, cst.Call) and self.rec.enqueue_of(node) is not None:
-                    return True
-        return False
-
-    def _note_deferrer(self, callback: cst.BaseExpression | None) -> None:
-        """A function handing one of its own parameters to on_commit defers for its callers."""
-        owner = self.owners[-1] if self.owners else None
-        if owner is None or callback is None:
-            return
-        parameters = parameter_names(owner.params)
-        called = callback
-        if isinstance(called, cst.Call) and called.args:  # partial(func, ...)
-            called = called.args[0].value
-        elif isinstance(called, cst.Lambda) and isinstance(called.body, cst.Call):
-            called = called.body.func
-        if isinstance(called, cst.Name) and called.value in parameters:
-            self.graph.deferrers.add(id(owner))
-
-    def _check_called_callback(self, callback: cst.Call) -> None:
-        """OC102: ``on_commit(task.delay(x))`` calls the task now."""
-        if self.rec.enqueue_of(callback) is None and not self.rec.returns_none(callback.func):
-            return
-        message = RULES["OC102"].message.format(
-            call=self.describe(callback), callee=describe_callee(callback.func)
-        )
-        if self._arguments_enqueue(callback):
-            reason = "its arguments enqueue too, and would still run now"
-            self.findings.append(RawFinding("OC102", callback, message, None, reason))
-            return
-        self.findings.append(RawFinding("OC102", callback, message, PassCallable(callback, self.site())))
-
-    def _check_late_binding(self, callback: cst.BaseExpression) -> None:
-        """OC103: a lambda or nested def registered in a loop reads what the loop rebinds."""
-        function: cst.FunctionDef | None = None
-        if isinstance(callback, cst.Lambda):
-            free = names_read(callback.body) - parameter_names(callback.params)
-        elif isinstance(callback, cst.Name):
-            found = self.rec.resolve(callback)
-            if not isinstance(found, LocalFunction):
-                return
-            function = found.node
-            free = (
-                names_read(function.body) - parameter_names(function.params) - names_assigned(function.body)
-            )
-        else:
-            return
-        rebound: set[str] = set()
-        for loop in self.loops:
-            rebound |= loop.rebinds()
-        hits = tuple(sorted(free & rebound))
-        if not hits:
-            return
-        message = RULES["OC103"].message.format(names=", ".join(hits))
-        plan, reason = self._late_binding_fix(callback, function, hits)
-        self.findings.append(RawFinding("OC103", callback, message, plan, reason))
-
-    def _late_binding_fix(
-        self, callback: cst.BaseExpression, function: cst.FunctionDef | None, hits: tuple[str, ...]
-    ) -> tuple[BindEagerly | None, str | None]:
-        site = self.site()
-        if isinstance(callback, cst.Lambda):
-            body = callback.body
-            if parameter_names(callback.params):
-                return None, "the lambda takes parameters"
-            if not isinstance(body, cst.Call):
-                return None, "the lambda is not a single call"
-            if not all(_evaluation_is_harmless(part) for part in (body.func, *(a.value for a in body.args))):
-                return None, "binding now would also run calls in its arguments early"
-            return BindEagerly(callback, None, hits, site), None
-        assert function is not None
-        if function.decorators or parameter_names(function.params):
-            return None, "the function is decorated or takes parameters"
-        if not self.functions or not self._defined_in(function, self.functions[-1]):
-            return None, "the function is not defined in this function"
-        if self._references(self.functions[-1], function) != 1:
-            return None, "the function is used elsewhere too"
-        return BindEagerly(callback, function, hits, site), None
-
-    @staticmethod
-    def _defined_in(function: cst.FunctionDef, outer: cst.FunctionDef) -> bool:
-        return any(node is function for node in iter_descendants(outer.body, into_scopes=False))
-
-    @staticmethod
-    def _references(outer: cst.FunctionDef, function: cst.FunctionDef) -> int:
-        """Uses of the function's name in ``outer`` (its own ``def`` line excluded)."""
-        name = function.name
-        return sum(
-            1
-            for node in iter_descendants(outer.body)
-            if isinstance(node, cst.Name) and node.value == name.value and node is not name
-        )
-
-    def _check_database(self, node: cst.Call, on_commit: OnCommit, blocks: list[AtomicBlock]) -> None:
-        """OC104: ``on_commit`` on another database than the enclosing ``atomic(using=...)``.
-
-        Registering on the database of any enclosing block is right (the
-        callback waits for that transaction); otherwise the innermost
-        block's database is the one expected.
-        """
-        block = blocks[-1]
-        expected = alias_text(self.module, block.using)
-        registered = on_commit.alias
-        if registered is None or any(alias_text(self.module, b.using) == registered for b in blocks):
-            return
-        if expected is None:
-            return
-        if not (is_literal_alias(expected) and is_literal_alias(registered)):
-            return  # an expression on either side: cannot tell, stay silent
-        message = RULES["OC104"].message.format(
-            registered=_show_alias(registered), expected=_show_alias(expected)
-        )
-        plan = None
-        reason = None
-        if not on_commit.fixable_using:
-            reason = "registered through a connection object; use transaction.on_commit(..., using=...)"
-        elif not block.using_portable:
-            reason = "the atomic block's using= is not visible here"
-        else:
-            plan = SetUsing(node, block.using if expected != DEFAULT_ALIAS else None)
-        self.findings.append(RawFinding("OC104", node, message, plan, reason))
 
     # -- settings (OC107) ------------------------------------------------------
 
@@ -904,55 +633,6 @@ def names_assigned_target(target: cst.BaseExpression) -> set[str]:
     if isinstance(target, cst.StarredElement):
         return names_assigned_target(target.value)
     return set()
-
-
-def _show_alias(text: str) -> str:
-    return text.strip("`") if text.startswith("`") else f'"{text}"'
-
-
-#: Expressions whose evaluation has no side effect worth worrying about.
-_HARMLESS = (
-    cst.Name,
-    cst.Attribute,
-    cst.Subscript,
-    cst.SubscriptElement,
-    cst.Index,
-    cst.Slice,
-    cst.SimpleString,
-    cst.ConcatenatedString,
-    cst.FormattedString,
-    cst.FormattedStringExpression,
-    cst.FormattedStringText,
-    cst.Integer,
-    cst.Float,
-    cst.Imaginary,
-    cst.Tuple,
-    cst.List,
-    cst.Dict,
-    cst.Set,
-    cst.Element,
-    cst.StarredElement,
-    cst.DictElement,
-    cst.StarredDictElement,
-    cst.BinaryOperation,
-    cst.UnaryOperation,
-    cst.BooleanOperation,
-    cst.Comparison,
-    cst.ComparisonTarget,
-    cst.IfExp,
-    cst.Arg,
-)
-
-
-def _evaluation_is_harmless(node: cst.CSTNode) -> bool:
-    """No calls, awaits or lambdas: evaluating it earlier changes nothing but the values read."""
-    if not isinstance(node, _HARMLESS):
-        return False
-    return all(isinstance(child, _HARMLESS) or _is_operator(child) for child in iter_descendants(node))
-
-
-def _is_operator(node: cst.CSTNode) -> bool:
-    return isinstance(node, (cst.BaseBinaryOp, cst.BaseUnaryOp, cst.BaseBooleanOp, cst.BaseCompOp))
 
 
 def analyse(

@@ -7,13 +7,24 @@ module's signals. After the walk, a call made inside a block to a function
 from which an enqueue is reachable is a finding whose message names the
 chain. Functions whose own body already runs inside a block are skipped:
 their enqueues are reported where they are.
+
+:class:`HelperCalls` is that bookkeeping, a mixin of
+:class:`~.analysis.Analyzer` kept here with the graph it fills.
 """
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass, field
 
 import libcst as cst
+
+from .atomic import AtomicBlock
+from .findings import RawFinding
+from .libraries import NOT_PROJECT_PACKAGES
+from .names import LocalFunction, dotted_name
+from .recognize import Recognizer
+from .rules import RULES
 
 
 @dataclass
@@ -65,3 +76,151 @@ class BlockCall:
     targets: tuple[cst.FunctionDef, ...]
     #: a function of another module of the project (absolute name)
     external: str | None = None
+
+
+class HelperCalls:
+    """OC105 for :class:`~.analysis.Analyzer`: calls noted during the walk, reported after it."""
+
+    # What the walker provides (set up in ``Analyzer.__init__``).
+    module: cst.Module
+    module_name: str | None
+    summary_only: bool
+    rec: Recognizer
+    findings: list[RawFinding]
+    owners: list[cst.FunctionDef | None]
+    method_tables: list[dict[str, cst.FunctionDef]]
+    graph: CallGraph
+    block_calls: list[BlockCall]
+    signal_sends: list[cst.Call]
+
+    @property
+    @abstractmethod
+    def writing_blocks(self) -> list[AtomicBlock]: ...
+
+    @abstractmethod
+    def describe(self, call: cst.Call) -> str: ...
+
+    def _local_targets(self, node: cst.Call) -> tuple[cst.FunctionDef, ...]:
+        """The module's own functions ``node`` calls: ``helper()``, ``self.helper()``, ``signal.send()``."""
+        func = node.func
+        if isinstance(func, cst.Name):
+            found = self.rec.resolve(func)
+            return (found.node,) if isinstance(found, LocalFunction) else ()
+        if not isinstance(func, cst.Attribute):
+            return ()
+        receiver = func.value
+        if isinstance(receiver, cst.Name) and receiver.value in ("self", "cls") and self.method_tables:
+            method = self.method_tables[-1].get(func.attr.value)
+            return (method,) if method is not None else ()
+        if func.attr.value in ("send", "send_robust"):
+            signal = dotted_name(receiver)
+            if signal is not None:
+                return tuple(self.graph.receivers.get(signal, ()))
+        if func.attr.value == "connect" and node.args:
+            signal = dotted_name(receiver)
+            handler = self.rec.resolve(node.args[0].value)
+            if signal is not None and isinstance(handler, LocalFunction):
+                self.graph.receivers.setdefault(signal, []).append(handler.node)
+        return ()
+
+    def _note_local_call(self, node: cst.Call) -> None:
+        func = node.func
+        is_send = isinstance(func, cst.Attribute) and func.attr.value in ("send", "send_robust")
+        if is_send:
+            # Receivers may be registered further down: resolved after the walk.
+            if self.writing_blocks:
+                self.signal_sends.append(node)
+            return
+        targets = self._local_targets(node)
+        owner = self.owners[-1] if self.owners else None
+        if not targets:
+            external = self._external_target(node)
+            if external is None:
+                return
+            if owner is not None and not self.writing_blocks:
+                self.graph.free_calls.setdefault(id(owner), []).append(external)
+            if self.writing_blocks and self.rec.index is not None and not self.summary_only:
+                self.block_calls.append(BlockCall(node, (), external))
+            return
+        if owner is not None:
+            for target in targets:
+                self.graph.add_call(owner, target)
+                if not self.writing_blocks and self.module_name and self._is_module_level(target):
+                    qualified = f"{self.module_name}.{target.name.value}"
+                    self.graph.free_calls.setdefault(id(owner), []).append(qualified)
+        if self.writing_blocks:
+            self.block_calls.append(BlockCall(node, targets))
+
+    def _external_target(self, node: cst.Call) -> str | None:
+        """``helper(...)`` / ``module.helper(...)`` imported from another module of the project."""
+        if not isinstance(node.func, (cst.Name, cst.Attribute)):
+            return None
+        found = self.rec.qualified(node.func)
+        if found is None or "." not in found or found.startswith("."):
+            return None
+        if found.split(".", 1)[0] in NOT_PROJECT_PACKAGES:
+            return None
+        return found
+
+    def _is_module_level(self, function: cst.FunctionDef) -> bool:
+        return any(statement is function for statement in self.module.body)
+
+    def _note_receivers(self, node: cst.FunctionDef) -> None:
+        """``@receiver(signal)`` / ``@receiver([a, b])`` on a function of this module."""
+        for decorator in node.decorators:
+            call = decorator.decorator
+            if not isinstance(call, cst.Call) or not call.args:
+                continue
+            name = self.rec.qualified(call.func)
+            if name is None or name.rsplit(".", 1)[-1] != "receiver":
+                continue
+            signals = call.args[0].value
+            elements = signals.elements if isinstance(signals, (cst.List, cst.Tuple)) else [signals]
+            for element in elements:
+                value = element.value if isinstance(element, cst.BaseElement) else element
+                signal = dotted_name(value)
+                if signal is not None:
+                    self.graph.receivers.setdefault(signal, []).append(node)
+
+    def _report_helpers(self) -> None:
+        """After the walk: calls in blocks to helpers from which an enqueue is reachable."""
+        calls = list(self.block_calls)
+        sends = set()
+        for node in self.signal_sends:
+            signal = dotted_name(node.func.value) if isinstance(node.func, cst.Attribute) else None
+            receivers = tuple(self.graph.receivers.get(signal, ())) if signal else ()
+            if receivers:
+                calls.append(BlockCall(node, receivers))
+                sends.add(id(node))
+        for block_call in calls:
+            if block_call.external is not None:
+                self._report_external_helper(block_call.call, block_call.external)
+                continue
+            for target in block_call.targets:
+                if id(target) in self.graph.covered:
+                    continue
+                chain = self.graph.chain(target)
+                if chain is None:
+                    continue
+                described = self.describe(block_call.call)
+                if id(block_call.call) not in sends:
+                    chain = chain[1:]  # ``notify()`` is the call itself
+                message = RULES["OC105"].message.format(
+                    call=described, chain=" -> ".join([described, *chain])
+                )
+                self.findings.append(RawFinding("OC105", block_call.call, message, None))
+                break
+
+    def _report_external_helper(self, call: cst.Call, qualified: str) -> None:
+        index = self.rec.index
+        if index is None:
+            return
+        summary = index.function(qualified)
+        if summary is None or summary.wrapper or summary.task is not None:
+            return
+        chain = index.chain(qualified)
+        if chain is None:
+            return
+        described = self.describe(call)
+        message = RULES["OC105"].message.format(call=described, chain=" -> ".join([described, *chain[1:]]))
+        self.findings.append(RawFinding("OC105", call, message, None))
