@@ -242,8 +242,6 @@ def _is_yield(node: cst.CSTNode) -> bool:
 
 def _parameters_within(function: cst.FunctionDef) -> set[str]:
     """Parameter names of ``function`` and of the defs nested in it (decorator factories)."""
-    from .walk import parameter_names
-
     names = parameter_names(function.params)
     for node in iter_descendants(function.body):
         if isinstance(node, cst.FunctionDef):

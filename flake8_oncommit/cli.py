@@ -209,7 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE", help="pyproject.toml to read (default: nearest one)")
     parser.add_argument("--isolated", action="store_true", help="ignore configuration files")
     parser.add_argument(
-        "--no-cache", action="store_true", help="neither read nor write the module summaries in .oncommit_cache/"
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the module summaries in .oncommit_cache/",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="do not print the summary line")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")

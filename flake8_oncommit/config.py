@@ -13,7 +13,7 @@ import difflib
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -241,8 +241,3 @@ def load_pyproject(path: Path, base: Config = DEFAULT_CONFIG) -> Config:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.{PYPROJECT_TABLE}] must be a table")
     return config_from_mapping(table, f"{path} [tool.{PYPROJECT_TABLE}]", base)
-
-
-def merge_flags(base: Config, flags: Iterable[tuple[str, object]]) -> Config:
-    """Command-line flags (key, value) win over the file."""
-    return config_from_mapping(dict(flags), "command line", base)

@@ -19,7 +19,7 @@ import libcst as cst
 
 from .config import DEFAULT_CONFIG, Config
 from .engine import CheckResult, ParseError, check_text, parse
-from .findings import BindEagerly, DeferCall, Finding, FixPlan, PassCallable, RawFinding, SetUsing, Site
+from .findings import BindEagerly, DeferCall, Finding, FixPlan, PassCallable, SetUsing, Site
 from .imports import NewImport, add_imports
 from .index import ProjectIndex
 from .names import Binding
@@ -349,14 +349,6 @@ def apply_fixes(
 
 # --------------------------------------------------------------------------
 # The whole operation on text
-
-
-def _selected(
-    pairs: list[tuple[Finding, RawFinding]], select: frozenset[str] | None
-) -> list[tuple[Finding, RawFinding]]:
-    if select is None:
-        return pairs
-    return [pair for pair in pairs if pair[0].code.startswith(tuple(select))]
 
 
 def fix_text(

@@ -65,10 +65,10 @@ TRANSACTION_MODULES = frozenset({"django.db.transaction"})
 #: The default connection object (``connection.on_commit`` registers there).
 DEFAULT_CONNECTIONS = frozenset({"django.db.connection"})
 
-#: Methods that defer: ``connection.on_commit``, ``connections[a].on_commit``,
-#: and Celery 5.4's ``Task.delay_on_commit`` / ``apply_async_on_commit``.
+#: The method that defers: ``connection.on_commit``, ``connections[a].on_commit``.
+#: (Celery 5.4's ``delay_on_commit``/``apply_async_on_commit`` are simply not
+#: enqueue methods: nothing to report.)
 ON_COMMIT_METHOD = "on_commit"
-DEFERRED_ENQUEUE_METHODS = frozenset({"delay_on_commit", "apply_async_on_commit"})
 
 #: Methods that send a task whatever the receiver is called.
 #: Celery ``delay``/``apply_async`` (also RQ ``@job`` functions and canvases),

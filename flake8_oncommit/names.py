@@ -135,21 +135,6 @@ class NameTable:
                 return found
         return None
 
-    def is_bound_at_module(self, name: str) -> bool:
-        return name in self.scopes[0].bindings
-
-    def is_shadowed(self, name: str) -> bool:
-        """True when a scope other than the module binds ``name`` here."""
-        scopes = self.scopes
-        last = len(scopes) - 1
-        for index in range(last, 0, -1):
-            scope = scopes[index]
-            if scope.kind == "class" and index != last:
-                continue
-            if name in scope.bindings:
-                return True
-        return False
-
     def snapshot(self) -> dict[str, Binding]:
         """Every name visible here, flattened (used by the fixer, rarely)."""
         merged: dict[str, Binding] = {}

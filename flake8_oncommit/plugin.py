@@ -14,6 +14,7 @@ from typing import Any
 from .config import DEFAULT_CONFIG, Config
 from .engine import ParseError, check_text
 from .index import ProjectIndex
+from .options import config_from_flake8, project_root_of, register_flake8_options
 from .rules import PARSE_ERROR_CODE
 from .version import __version__
 
@@ -35,14 +36,10 @@ class Plugin:
 
     @classmethod
     def add_options(cls, option_manager: Any) -> None:
-        from .options import register_flake8_options
-
         register_flake8_options(option_manager)
 
     @classmethod
     def parse_options(cls, options: Any) -> None:
-        from .options import config_from_flake8, project_root_of
-
         cls.config = config_from_flake8(options)
         cls.index = ProjectIndex(project_root_of(options), cls.config)
         # Before flake8 forks its workers, so they inherit the result.

@@ -21,6 +21,7 @@ import libcst as cst
 from .engine import ParseError, parse
 from .files import FileError, discover, read
 from .libraries import READ_ONLY_ALIAS
+from .positions import locate
 from .resolution import string_value
 from .source import SourceError, decode
 from .walk import iter_children
@@ -139,8 +140,6 @@ def find_atomic_requests(root: Path) -> Evidence | None:
 
 @functools.lru_cache(maxsize=16)
 def _find_cached(root: str) -> Evidence | None:
-    from .positions import locate
-
     for name in discover([root]):
         if not name.endswith(".py"):
             continue
