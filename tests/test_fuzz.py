@@ -101,3 +101,11 @@ def test_django_shaped_programs_long(source: str, config: Config) -> None:
 def test_grammar_generated_code_long(source: str) -> None:
     analyse_everything(source)
     assert_fix_is_sound(source, Config())
+
+
+@pytest.mark.slow
+@settings(max_examples=max(LONG // 3, 20), **COMMON)
+@given(hypothesmith.from_node())
+def test_node_generated_code_long(source: str) -> None:
+    analyse_everything(source)
+    assert_fix_is_sound(source, Config())
