@@ -93,7 +93,10 @@ ADMIN_ATOMIC_METHODS = frozenset(
     }
 )
 
-#: Methods Django, DRF and ninja-extra call while handling a request.
+#: Methods Django, DRF and ninja-extra call while handling a request: the
+#: handlers, and the hooks the generic views call from them (a redirect view
+#: that enqueues in ``get_redirect_url`` does so inside the request's
+#: transaction).
 ENTRY_METHODS = frozenset(
     {
         "get",
@@ -119,6 +122,25 @@ ENTRY_METHODS = frozenset(
         "list",
         "retrieve",
         "delete_object",
+        # Hooks Django's generic views call from their handlers.
+        "get_redirect_url",
+        "get_success_url",
+        "get_context_data",
+        "get_form",
+        "get_form_kwargs",
+        "get_initial",
+        "get_object",
+        "get_queryset",
+        "get_template_names",
+        "render_to_response",
+        # Hooks DRF's APIView/GenericAPIView call around every handler.
+        "initial",
+        "finalize_response",
+        "handle_exception",
+        "get_serializer",
+        "get_serializer_context",
+        "filter_queryset",
+        "paginate_queryset",
     }
 )
 
