@@ -105,6 +105,9 @@ class Analyzer(OnCommitChecks, HelperCalls):
         self.filename = filename
         self.legacy_async = legacy_async
         self.atomic_requests = atomic_requests and config.selects("OC106")
+        #: view classes may derive from project classes in other modules (OC106
+        #: only; summaries for the index must agree with the check)
+        self.view_bases_elsewhere = config.atomic_requests == "true" and config.selects("OC106")
         self.rec = Recognizer(config, module, filename, module_name=module_name, index=index)
         self.findings: list[RawFinding] = []
         self.blocks: list[AtomicBlock] = []
@@ -122,6 +125,7 @@ class Analyzer(OnCommitChecks, HelperCalls):
         self.signal_sends: list[cst.Call] = []
         #: classes of this module known to be views / admins (their subclasses are too)
         self.view_classes: set[str] = set()
+        self.module_view_classes: list[str] = []
         self.admin_classes: set[str] = set()
         self._dispatch: dict[type, Callable[[cst.CSTNode], None]] = {
             cst.FunctionDef: self._visit_function,  # type: ignore[dict-item]
@@ -314,8 +318,10 @@ class Analyzer(OnCommitChecks, HelperCalls):
         for keyword in node.keywords:
             self.walk(keyword.value)
         exempt = self._read_dispatch_decorators(node, info) or exempt
-        if is_view_class(rec, node, frozenset(self.view_classes)):
+        if is_view_class(rec, node, frozenset(self.view_classes), other_modules=self.view_bases_elsewhere):
             self.view_classes.add(node.name.value)
+            if self.at_module_level:
+                self.module_view_classes.append(node.name.value)
             if self.atomic_requests and not exempt:
                 info.request_methods = request_methods(rec, node)
         if is_admin_class(rec, node, frozenset(self.admin_classes)):
@@ -619,6 +625,7 @@ def summarise(analyzer: Analyzer) -> ModuleSummary:
         )
         if found != FunctionSummary():
             summary.functions[name] = found
+    summary.view_classes = tuple(dict.fromkeys(analyzer.module_view_classes))
     return summary
 
 

@@ -29,7 +29,7 @@ from .config import Config
 from .files import FileError, discover, read
 from .names import module_name_of
 from .source import SourceError, decode
-from .summaries import FunctionSummary, ModuleSummary
+from .summaries import SUMMARY_FORMAT, FunctionSummary, ModuleSummary
 from .version import __version__
 
 CACHE_DIR = ".oncommit_cache"
@@ -44,7 +44,7 @@ def _config_digest(config: Config) -> str:
     fields = {
         name: sorted(value) if isinstance(value, frozenset) else value for name, value in vars(config).items()
     }
-    text = json.dumps({"version": __version__, "config": fields}, sort_keys=True)
+    text = json.dumps({"version": __version__, "format": SUMMARY_FORMAT, "config": fields}, sort_keys=True)
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
@@ -155,6 +155,19 @@ class ProjectIndex:
         if alias is not None and alias != qualified:
             return self.function(alias, _hops + 1)
         return None
+
+    def view_class(self, qualified: str, _hops: int = 0) -> bool:
+        """Whether ``qualified`` names a project class deriving from a view, following re-exports."""
+        if "." not in qualified or _hops > 3:
+            return False
+        module, name = qualified.rsplit(".", 1)
+        summary = self.module(module)
+        if summary is None:
+            return False
+        if name in summary.view_classes:
+            return True
+        alias = summary.aliases.get(name)
+        return alias is not None and alias != qualified and self.view_class(alias, _hops + 1)
 
     def chain(self, qualified: str) -> list[str] | None:
         """``["notify()", "send_email.delay()"]`` when calling ``qualified`` enqueues."""

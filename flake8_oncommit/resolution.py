@@ -63,6 +63,14 @@ class Resolver:
             return None
         return self.index.function(found)
 
+    def project_view_class(self, qualified: str) -> bool:
+        """Whether the project index knows ``qualified`` as a view class of another module."""
+        if self.index is None or "." not in qualified:
+            return False
+        if qualified.split(".", 1)[0] in lib.NOT_PROJECT_PACKAGES or qualified in _KNOWN_NAMES:
+            return False
+        return self.index.view_class(qualified)
+
     def is_configured(self, found: Binding | None, configured: frozenset[str]) -> bool:
         """Whether a resolved name is one of the configured dotted names.
 

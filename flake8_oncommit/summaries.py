@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+#: Bumped whenever what a summary records changes: cached summaries of an
+#: older format are recomputed.
+SUMMARY_FORMAT = 2
+
 
 @dataclass(frozen=True)
 class FunctionSummary:
@@ -32,22 +36,28 @@ class ModuleSummary:
     functions: dict[str, FunctionSummary] = field(default_factory=dict)
     #: module-level names imported from elsewhere: name -> absolute qualified name
     aliases: dict[str, str] = field(default_factory=dict)
+    #: module-level classes deriving from a Django/DRF/ninja view (their
+    #: subclasses elsewhere are views too)
+    view_classes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {
             "functions": {name: asdict(summary) for name, summary in self.functions.items()},
             "aliases": self.aliases,
+            "view_classes": list(self.view_classes),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> ModuleSummary:
         functions = data.get("functions", {})
         aliases = data.get("aliases", {})
-        assert isinstance(functions, dict) and isinstance(aliases, dict)
+        view_classes = data.get("view_classes", [])
+        assert isinstance(functions, dict) and isinstance(aliases, dict) and isinstance(view_classes, list)
         return cls(
             functions={
                 name: FunctionSummary(**{**value, "calls": tuple(value.get("calls", ()))})
                 for name, value in functions.items()
             },
             aliases=dict(aliases),
+            view_classes=tuple(view_classes),
         )

@@ -180,8 +180,20 @@ def is_function_view(recognizer: Resolver, node: cst.FunctionDef, filename: str)
     return any(is_view_decorator(recognizer, d.decorator) for d in node.decorators)
 
 
-def is_view_class(recognizer: Resolver, node: cst.ClassDef, known: frozenset[str] = frozenset()) -> bool:
-    """A class deriving from a Django/DRF/ninja view, or from a view class of this module."""
+def is_view_class(
+    recognizer: Resolver,
+    node: cst.ClassDef,
+    known: frozenset[str] = frozenset(),
+    *,
+    other_modules: bool = False,
+) -> bool:
+    """A class deriving from a Django/DRF/ninja view, or from a view class of this module.
+
+    With ``other_modules``, also from a view class the project index finds in
+    another module of the project (``class Endpoint(APIView)`` in a base
+    module, subclassed in every app): that costs a summary of the module, so
+    only OC106 asks.
+    """
     for base in node.bases:
         if isinstance(base.value, cst.Name) and base.value.value in known:
             return True
@@ -194,6 +206,8 @@ def is_view_class(recognizer: Resolver, node: cst.ClassDef, known: frozenset[str
         if qualified.startswith(_VIEW_BASE_MODULES) and last[:1].isupper():
             return True
         if _VIEW_BASE_NAME.search(last):
+            return True
+        if other_modules and recognizer.project_view_class(qualified):
             return True
     return False
 

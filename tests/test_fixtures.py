@@ -61,19 +61,24 @@ def flake8_options(config: dict[str, str]) -> list[str]:
 def run_flake8(
     root: Path, fixtures: list[Fixture], texts: dict[str, str]
 ) -> dict[str, list[tuple[int, str]]]:
-    """Copy ``texts`` under ``root`` (by fixture name) and run flake8 once per config group."""
+    """Copy ``texts`` under ``root`` (by fixture name) and run flake8 once per config group.
+
+    Every group's tree holds all the fixtures (a module imports from others,
+    whatever their configuration); flake8 checks only the group's own.
+    """
     results: dict[str, list[tuple[int, str]]] = {f.name: [] for f in fixtures}
     groups: dict[tuple[str, ...], list[Fixture]] = {}
     for fixture in fixtures:
         groups.setdefault(tuple(flake8_options(fixture.config)), []).append(fixture)
     for index, (options, members) in enumerate(groups.items()):
         group_root = root / f"group{index}"
-        for fixture in members:
+        for fixture in fixtures:
             target = group_root / fixture.name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(texts[fixture.name], encoding="utf-8")
+        paths = [fixture.name for fixture in members]
         proc = subprocess.run(
-            [sys.executable, "-m", "flake8", "--isolated", "--select=OC", *options, "."],
+            [sys.executable, "-m", "flake8", "--isolated", "--select=OC", *options, *paths],
             cwd=group_root,
             capture_output=True,
             text=True,
