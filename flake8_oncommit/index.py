@@ -140,34 +140,30 @@ class ProjectIndex:
         self._modules[module] = summary
         return summary
 
-    def function(self, qualified: str, _hops: int = 0) -> FunctionSummary | None:
+    def function(self, qualified: str) -> FunctionSummary | None:
         """The summary of a module-level function, following re-exports."""
-        if "." not in qualified or _hops > 3:
-            return None
-        module, name = qualified.rsplit(".", 1)
-        summary = self.module(module)
-        if summary is None:
-            return None
-        found = summary.functions.get(name)
-        if found is not None:
-            return found
-        alias = summary.aliases.get(name)
-        if alias is not None and alias != qualified:
-            return self.function(alias, _hops + 1)
-        return None
+        found = self._definition(qualified)
+        return found[0].functions.get(found[1]) if found is not None else None
 
-    def view_class(self, qualified: str, _hops: int = 0) -> bool:
+    def view_class(self, qualified: str) -> bool:
         """Whether ``qualified`` names a project class deriving from a view, following re-exports."""
-        if "." not in qualified or _hops > 3:
-            return False
-        module, name = qualified.rsplit(".", 1)
-        summary = self.module(module)
-        if summary is None:
-            return False
-        if name in summary.view_classes:
-            return True
-        alias = summary.aliases.get(name)
-        return alias is not None and alias != qualified and self.view_class(alias, _hops + 1)
+        found = self._definition(qualified)
+        return found is not None and found[1] in found[0].view_classes
+
+    def _definition(self, qualified: str) -> tuple[ModuleSummary, str] | None:
+        """The summary of the module defining ``qualified`` (up to 3 re-exports away), and its name there."""
+        for _ in range(4):
+            if "." not in qualified:
+                return None
+            module, name = qualified.rsplit(".", 1)
+            summary = self.module(module)
+            if summary is None:
+                return None
+            alias = summary.aliases.get(name)
+            if alias is None or alias == qualified:
+                return summary, name
+            qualified = alias
+        return None
 
     def chain(self, qualified: str) -> list[str] | None:
         """``["notify()", "send_email.delay()"]`` when calling ``qualified`` enqueues."""
