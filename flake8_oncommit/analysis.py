@@ -126,6 +126,8 @@ class Analyzer(OnCommitChecks, HelperCalls):
         #: classes of this module known to be views / admins (their subclasses are too)
         self.view_classes: set[str] = set()
         self.module_view_classes: list[str] = []
+        #: module-level classes seen so far, for methods inherited from them
+        self.module_classes: dict[str, cst.ClassDef] = {}
         self.admin_classes: set[str] = set()
         self._dispatch: dict[type, Callable[[cst.CSTNode], None]] = {
             cst.FunctionDef: self._visit_function,  # type: ignore[dict-item]
@@ -332,7 +334,9 @@ class Analyzer(OnCommitChecks, HelperCalls):
         saved = (self.blocks, self.deferred, self.statement_value, self.loops)
         self.blocks, self.deferred, self.statement_value, self.loops = [], 0, None, []
         self.classes.append(info)
-        self.method_tables.append(_methods(node))
+        self.method_tables.append(self._method_table(node))
+        if self.at_module_level:
+            self.module_classes[node.name.value] = node
         self.owners.append(None)
         rec.names.push("class")
         self.walk(node.body)
@@ -341,6 +345,27 @@ class Analyzer(OnCommitChecks, HelperCalls):
         self.method_tables.pop()
         self.classes.pop()
         self.blocks, self.deferred, self.statement_value, self.loops = saved
+
+    def _method_table(self, node: cst.ClassDef) -> dict[str, cst.FunctionDef]:
+        """What ``self.name`` can call: the class's methods, then those it inherits
+        from classes defined earlier in this module (bases left to right, depth first)."""
+        table: dict[str, cst.FunctionDef] = {}
+        pending = [node]
+        seen: set[int] = set()
+        while pending and len(seen) < 20:
+            current = pending.pop(0)
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
+            for name, method in _methods(current).items():
+                table.setdefault(name, method)
+            bases = [base.value for base in current.bases]
+            pending[:0] = [
+                self.module_classes[base.value]
+                for base in bases
+                if isinstance(base, cst.Name) and base.value in self.module_classes
+            ]
+        return table
 
     def _read_class_decorator(self, decorator: cst.BaseExpression, info: ClassInfo) -> None:
         """``@method_decorator(atomic, name="dispatch")`` on a class-based view."""
@@ -594,6 +619,7 @@ class Analyzer(OnCommitChecks, HelperCalls):
 
 
 def _methods(node: cst.ClassDef) -> dict[str, cst.FunctionDef]:
+    """The methods a class body defines."""
     body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
     return {statement.name.value: statement for statement in body if isinstance(statement, cst.FunctionDef)}
 
