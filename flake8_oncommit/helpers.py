@@ -15,6 +15,7 @@ their enqueues are reported where they are.
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -25,6 +26,9 @@ from .libraries import NOT_PROJECT_PACKAGES
 from .names import LocalFunction, dotted_name
 from .recognize import Recognizer
 from .rules import RULES
+
+#: A qualified name of another module -> the chain from it to an enqueue, or None.
+ExternalChain = Callable[[str], "list[str] | None"]
 
 
 @dataclass
@@ -49,11 +53,18 @@ class CallGraph:
     def add_call(self, caller: cst.FunctionDef, callee: cst.FunctionDef) -> None:
         self.edges.setdefault(id(caller), []).append(callee)
 
-    def chain(self, function: cst.FunctionDef) -> list[str] | None:
-        """``["notify()", "send_welcome.delay()"]`` when ``function`` reaches an enqueue."""
-        return self._chain(function, set())
+    def chain(self, function: cst.FunctionDef, elsewhere: ExternalChain | None = None) -> list[str] | None:
+        """``["notify()", "send_welcome.delay()"]`` when ``function`` reaches an enqueue.
 
-    def _chain(self, function: cst.FunctionDef, seen: set[int]) -> list[str] | None:
+        ``elsewhere`` follows the calls it makes to other modules of the
+        project (the project index), so ``helper() -> notify() -> .delay()``
+        is found when ``notify`` lives in another module.
+        """
+        return self._chain(function, set(), elsewhere)
+
+    def _chain(
+        self, function: cst.FunctionDef, seen: set[int], elsewhere: ExternalChain | None
+    ) -> list[str] | None:
         key = id(function)
         if key in seen:
             return None
@@ -62,9 +73,14 @@ class CallGraph:
         if key in self.direct:
             return [name, self.direct[key]]
         for callee in self.edges.get(key, ()):
-            rest = self._chain(callee, seen)
+            rest = self._chain(callee, seen, elsewhere)
             if rest is not None:
                 return [name, *rest]
+        if elsewhere is not None:
+            for qualified in self.free_calls.get(key, ()):
+                rest = elsewhere(qualified)
+                if rest is not None:
+                    return [name, *rest]
         return None
 
 
@@ -199,7 +215,7 @@ class HelperCalls:
             for target in block_call.targets:
                 if id(target) in self.graph.covered:
                     continue
-                chain = self.graph.chain(target)
+                chain = self.graph.chain(target, self._external_chain)
                 if chain is None:
                     continue
                 described = self.describe(block_call.call)
@@ -211,14 +227,18 @@ class HelperCalls:
                 self.findings.append(RawFinding("OC105", block_call.call, message, None))
                 break
 
-    def _report_external_helper(self, call: cst.Call, qualified: str) -> None:
+    def _external_chain(self, qualified: str) -> list[str] | None:
+        """The chain to an enqueue from a helper of another module of the project (None: none)."""
         index = self.rec.index
-        if index is None:
-            return
+        if index is None or (self.module_name and qualified.startswith(f"{self.module_name}.")):
+            return None
         summary = index.function(qualified)
         if summary is None or summary.wrapper or summary.task is not None:
-            return
-        chain = index.chain(qualified)
+            return None
+        return index.chain(qualified)
+
+    def _report_external_helper(self, call: cst.Call, qualified: str) -> None:
+        chain = self._external_chain(qualified)
         if chain is None:
             return
         described = self.describe(call)
