@@ -37,7 +37,7 @@ from .findings import DeferCall, RawFinding, Site
 from .helpers import BlockCall, CallGraph, HelperCalls
 from .index import ProjectIndex
 from .libraries import NOT_PROJECT_PACKAGES
-from .names import LOCAL, Binding, LocalFunction, TaskDef, dotted_name
+from .names import COMMIT_AWARE_TASK_BASE, LOCAL, Binding, LocalFunction, TaskDef, dotted_name
 from .oncommit_checks import Loop, OnCommitChecks
 from .positions import locate
 from .recognize import Recognizer
@@ -652,6 +652,9 @@ def summarise(analyzer: Analyzer) -> ModuleSummary:
         if found != FunctionSummary():
             summary.functions[name] = found
     summary.view_classes = tuple(dict.fromkeys(analyzer.module_view_classes))
+    summary.commit_aware_task_bases = tuple(
+        name for name, binding in rec.names.scopes[0].bindings.items() if binding == COMMIT_AWARE_TASK_BASE
+    )
     return summary
 
 

@@ -104,7 +104,22 @@ def _index(job: Job) -> ProjectIndex | None:
 
 
 def process(path: str, job: Job) -> FileResult:
-    """Check (``mode="check"``), preview (``"diff"``) or fix (``"fix"``) one file."""
+    """Check (``mode="check"``), preview (``"diff"``) or fix (``"fix"``) one file.
+
+    A bug of this tool on one file is reported as that file's OC000 finding
+    (the file is left as it was) and the run goes on with the others.
+    """
+    try:
+        return _process(path, job)
+    except Exception as error:  # one file's failure must not end the run
+        result = FileResult(path)
+        result.findings = [
+            _error_finding(f"internal error: {type(error).__name__}: {error} (please report it)")
+        ]
+        return result
+
+
+def _process(path: str, job: Job) -> FileResult:
     config, mode, keep_lines = job.config, job.mode, job.keep_lines
     index = _index(job)
     result = FileResult(path)

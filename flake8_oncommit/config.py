@@ -169,7 +169,7 @@ KEYS = {
     "transactional-queues": (
         "transactional_queues",
         _dotted_names,
-        "task decorators or enqueue functions whose delivery already waits for the commit",
+        "task decorators, Task base classes or enqueue functions whose delivery already waits for the commit",
     ),
     "read-only-databases": (
         "read_only_databases",

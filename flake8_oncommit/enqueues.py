@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import libcst as cst
 
 from . import libraries as lib
-from .names import Binding, Canvas, LocalFunction, Marker, TaskDef, dotted_name
+from .names import COMMIT_AWARE_TASK_BASE, LOCAL, Binding, Canvas, LocalFunction, Marker, TaskDef, dotted_name
 from .resolution import DEFAULT_ALIAS, Resolver, alias_text, argument
-from .walk import iter_children
+from .walk import iter_children, iter_descendants
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,10 @@ class EnqueueRecognizer(Resolver):
 
     def task_kind(self, decorator: cst.BaseExpression) -> str | None:
         """The kind of task a decorator makes, or None."""
+        if isinstance(decorator, cst.Call):
+            base = next((arg for arg in decorator.args if arg.keyword and arg.keyword.value == "base"), None)
+            if base is not None and self.is_commit_aware_base(base.value):
+                return "transactional"
         target = decorator.func if isinstance(decorator, cst.Call) else decorator
         found = self.resolve(target)
         if self.is_configured(found, self.config.transactional_queues):
@@ -80,6 +84,28 @@ class EnqueueRecognizer(Resolver):
         if isinstance(target, cst.Attribute) and target.attr.value in ("task", "shared_task"):
             return "celery"
         return None
+
+    def task_class_binding(self, node: cst.ClassDef) -> Binding:
+        """What a module-level class is: a commit-aware Celery Task base, or just local.
+
+        pretix-style ``class TransactionAwareTask(Task)`` whose ``apply_async``
+        hands the send to ``on_commit`` (``delay`` goes through it too), or a
+        subclass of one that does not override ``apply_async`` again.
+        """
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        for statement in body:
+            if isinstance(statement, cst.FunctionDef) and statement.name.value == "apply_async":
+                return COMMIT_AWARE_TASK_BASE if _calls_on_commit(statement) else LOCAL
+        if any(self.is_commit_aware_base(base.value) for base in node.bases):
+            return COMMIT_AWARE_TASK_BASE
+        return LOCAL
+
+    def is_commit_aware_base(self, node: cst.BaseExpression) -> bool:
+        """A Task class (``base=`` of a task decorator) whose sends wait for the commit."""
+        found = self.resolve(node)
+        if found == COMMIT_AWARE_TASK_BASE or self.is_configured(found, self.config.transactional_queues):
+            return True
+        return isinstance(found, str) and self.project_commit_aware_task_base(found)
 
     def canvas_of(self, node: cst.BaseExpression) -> Canvas | None:
         """A Celery signature/canvas expression (sending nothing by itself)."""
@@ -205,7 +231,11 @@ class EnqueueRecognizer(Resolver):
             return True
         if isinstance(node, cst.Call):
             callee = self.qualified(node.func)
-            return callee is not None and callee in lib.DJANGO_Q_RUNNABLES
+            return (
+                callee is not None
+                and callee in lib.DJANGO_Q_RUNNABLES
+                and not self.is_configured(callee, self.config.transactional_queues)
+            )
         return False
 
     def on_commit_of(self, call: cst.Call, *, deep: bool = False) -> OnCommit | None:
@@ -300,3 +330,14 @@ def _subscript_alias(module: cst.Module, node: cst.Subscript) -> str | None:
     if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
         return None
     return alias_text(module, node.slice[0].slice.value)
+
+
+def _calls_on_commit(function: cst.FunctionDef) -> bool:
+    return any(
+        isinstance(node, cst.Call)
+        and (
+            (isinstance(node.func, cst.Name) and node.func.value == "on_commit")
+            or (isinstance(node.func, cst.Attribute) and node.func.attr.value == "on_commit")
+        )
+        for node in iter_descendants(function.body)
+    )

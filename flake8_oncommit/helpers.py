@@ -215,6 +215,8 @@ class HelperCalls:
             for target in block_call.targets:
                 if id(target) in self.graph.covered:
                     continue
+                if self.rec.is_configured(LocalFunction(target), self.rec.config.transactional_queues):
+                    continue
                 chain = self.graph.chain(target, self._external_chain)
                 if chain is None:
                     continue
@@ -232,6 +234,8 @@ class HelperCalls:
         index = self.rec.index
         if index is None or (self.module_name and qualified.startswith(f"{self.module_name}.")):
             return None
+        if self.rec.is_configured(qualified, self.rec.config.transactional_queues):
+            return None  # a project enqueue function whose delivery waits for the commit
         summary = index.function(qualified)
         if summary is None or summary.wrapper or summary.task is not None:
             return None

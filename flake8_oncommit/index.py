@@ -115,7 +115,10 @@ class ProjectIndex:
             self.roots.append(directory)
 
     def _find(self, module: str) -> Path | None:
-        relative = Path(*module.split("."))
+        parts = module.split(".")
+        if not all(part.isidentifier() for part in parts):
+            return None  # an unresolved relative import (``..models``) or no name at all
+        relative = Path(*parts)
         for root in self.roots:
             for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
                 if candidate.is_file():
@@ -149,6 +152,11 @@ class ProjectIndex:
         """Whether ``qualified`` names a project class deriving from a view, following re-exports."""
         found = self._definition(qualified)
         return found is not None and found[1] in found[0].view_classes
+
+    def commit_aware_task_base(self, qualified: str) -> bool:
+        """Whether ``qualified`` names a project Task class whose ``apply_async`` waits for the commit."""
+        found = self._definition(qualified)
+        return found is not None and found[1] in found[0].commit_aware_task_bases
 
     def _definition(self, qualified: str) -> tuple[ModuleSummary, str] | None:
         """The summary of the module defining ``qualified`` (up to 3 re-exports away), and its name there."""

@@ -65,6 +65,11 @@ class Marker:
     kind: str
 
 
+#: A Celery ``Task`` subclass whose ``apply_async`` hands the send to
+#: ``on_commit``: tasks made with ``base=`` it wait for the commit.
+COMMIT_AWARE_TASK_BASE = Marker("commit-aware-task-base")
+
+
 @dataclass(frozen=True)
 class LocalFunction:
     """A function defined in this module (kept for callbacks passed by name)."""

@@ -55,5 +55,9 @@ class Plugin:
             message = f"{PARSE_ERROR_CODE} cannot parse: {error.message}"
             yield error.line, error.column, message, type(self)
             return
+        except Exception as error:  # flake8 would abort the whole run
+            message = f"{PARSE_ERROR_CODE} internal error: {type(error).__name__}: {error} (please report it)"
+            yield 1, 0, message, type(self)
+            return
         for finding in result.findings:
             yield finding.line, finding.column, f"{finding.code} {finding.message}", type(self)

@@ -39,7 +39,9 @@ class Recognizer(AtomicRecognizer, EnqueueRecognizer):
                 return canvas
             callee = self.qualified(value.func)
             if callee is not None:
-                if callee in lib.DJANGO_Q_RUNNABLES:
+                if callee in lib.DJANGO_Q_RUNNABLES and not self.is_configured(
+                    callee, self.config.transactional_queues
+                ):
                     return Marker("django-q")
                 if callee in lib.SIGNAL_CLASSES:
                     return Marker("signal")
@@ -94,7 +96,7 @@ class Recognizer(AtomicRecognizer, EnqueueRecognizer):
             elif isinstance(statement, cst.FunctionDef):
                 self.bind(statement.name.value, self.function_binding(statement))
             elif isinstance(statement, cst.ClassDef):
-                self.bind(statement.name.value, LOCAL)
+                self.bind(statement.name.value, self.task_class_binding(statement))
             elif isinstance(statement, cst.If) and self._is_type_checking(statement.test):
                 # Imports for type checkers only: the names do not exist at run time.
                 for node in iter_descendants(statement.body):

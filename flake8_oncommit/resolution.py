@@ -63,6 +63,14 @@ class Resolver:
             return None
         return self.index.function(found)
 
+    def project_commit_aware_task_base(self, qualified: str) -> bool:
+        """Whether the project index knows ``qualified`` as a commit-aware Task class of another module."""
+        if self.index is None or "." not in qualified:
+            return False
+        if qualified.split(".", 1)[0] in lib.NOT_PROJECT_PACKAGES or qualified in _KNOWN_NAMES:
+            return False
+        return self.index.commit_aware_task_base(qualified)
+
     def project_view_class(self, qualified: str) -> bool:
         """Whether the project index knows ``qualified`` as a view class of another module."""
         if self.index is None or "." not in qualified:

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 #: Bumped whenever what a summary records changes: cached summaries of an
 #: older format are recomputed.
-SUMMARY_FORMAT = 2
+SUMMARY_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,15 @@ class ModuleSummary:
     #: module-level classes deriving from a Django/DRF/ninja view (their
     #: subclasses elsewhere are views too)
     view_classes: tuple[str, ...] = ()
+    #: module-level Celery task classes whose ``apply_async`` waits for the commit
+    commit_aware_task_bases: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {
             "functions": {name: asdict(summary) for name, summary in self.functions.items()},
             "aliases": self.aliases,
             "view_classes": list(self.view_classes),
+            "commit_aware_task_bases": list(self.commit_aware_task_bases),
         }
 
     @classmethod
@@ -52,7 +55,9 @@ class ModuleSummary:
         functions = data.get("functions", {})
         aliases = data.get("aliases", {})
         view_classes = data.get("view_classes", [])
-        assert isinstance(functions, dict) and isinstance(aliases, dict) and isinstance(view_classes, list)
+        bases = data.get("commit_aware_task_bases", [])
+        assert isinstance(functions, dict) and isinstance(aliases, dict)
+        assert isinstance(view_classes, list) and isinstance(bases, list)
         return cls(
             functions={
                 name: FunctionSummary(**{**value, "calls": tuple(value.get("calls", ()))})
@@ -60,4 +65,5 @@ class ModuleSummary:
             },
             aliases=dict(aliases),
             view_classes=tuple(view_classes),
+            commit_aware_task_bases=tuple(bases),
         )

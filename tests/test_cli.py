@@ -220,3 +220,29 @@ def test_parallel_run_matches_serial(tmp_path: Path) -> None:
     assert serial.returncode == parallel.returncode == 1
     assert sorted(serial.stdout.splitlines()) == sorted(parallel.stdout.splitlines())
     assert len(serial.stdout.splitlines()) == 14
+
+
+def test_an_internal_error_on_one_file_is_reported_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug of the tool on one file: OC000 for that file, untouched; the others still fixed."""
+    from flake8_oncommit import cli
+
+    real_check = cli.check_text
+
+    def flaky(text: str, *args: object, **kwargs: object) -> object:
+        if "explode" in text:
+            raise ValueError("boom")
+        return real_check(text, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli, "check_text", flaky)
+    bad = tmp_path / "bad.py"
+    bad.write_text("# explode\n" + BAD)
+    good = tmp_path / "good.py"
+    good.write_text(BAD)
+    status = cli.main(["--jobs", "1", str(bad), str(good)])
+    assert status == 1
+    assert bad.read_text() == "# explode\n" + BAD
+    assert good.read_text() != BAD
+    result = cli.process(str(bad), cli.Job(cli.Config(), "check", False, str(tmp_path)))
+    assert [f.message for f in result.findings] == ["internal error: ValueError: boom (please report it)"]

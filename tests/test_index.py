@@ -125,6 +125,32 @@ def test_cycles_and_missing_modules_are_harmless(project: Path) -> None:
     assert index.chain("shop.a.f") is None
     assert index.function("shop.missing.h") is None
     assert index.function("nodots") is None
+    # Unresolved relative imports (a module outside any package) name nothing.
+    for name in ("..Base", ".models.Base", "shop..Base"):
+        assert index.function(name) is None
+        assert not index.view_class(name)
+        assert not index.commit_aware_task_base(name)
+
+
+def test_unresolved_relative_base_class_does_not_break_the_run(tmp_path: Path) -> None:
+    """A module outside any package importing ``from .. import Base``: nothing to resolve, no crash."""
+    (tmp_path / "manage.py").write_text("")
+    (tmp_path / "jobs.py").write_text(
+        "from django.db import transaction\n"
+        "from .. import Base\n"
+        "from .tasks import ship\n\n\n"
+        "class Job(Base):\n    pass\n\n\n"
+        "@transaction.atomic\ndef run(order):\n    ship.delay(order.pk)\n"
+    )
+    proc = subprocess.run(
+        [str(SCRIPT), "--check", "--no-cache", "--atomic-requests=true", "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 1
+    assert "jobs.py:12:5: OC101" in proc.stdout, proc.stdout
 
 
 DISPATCH = """\
