@@ -52,7 +52,14 @@ class FileError(Exception):
     """A file that cannot be read or written; the message is one line."""
 
 
-def _is_excluded_dir(path: str, name: str) -> bool:
+#: Build output, unless it is a Python package (InvenTree has a Django app named ``build``).
+_BUILD_DIRS = frozenset({"build", "dist"})
+
+
+def is_excluded_dir(path: str, name: str) -> bool:
+    """A directory the walk never enters (``path`` is the directory, ``name`` its last part)."""
+    if name in _BUILD_DIRS:
+        return not os.path.isfile(os.path.join(path, "__init__.py"))
     if name in EXCLUDED_DIRS or name.endswith(".egg-info"):
         return True
     # Any virtualenv, whatever its name.
@@ -70,7 +77,7 @@ def discover(paths: list[str]) -> Iterator[str]:
     for given in paths:
         if os.path.isdir(given):
             for root, dirs, files in os.walk(given, followlinks=False):
-                dirs[:] = sorted(d for d in dirs if not _is_excluded_dir(os.path.join(root, d), d))
+                dirs[:] = sorted(d for d in dirs if not is_excluded_dir(os.path.join(root, d), d))
                 for name in sorted(files):
                     if name.endswith((".py", ".pyi")) and TEMP_MARKER not in name:
                         path = os.path.join(root, name)

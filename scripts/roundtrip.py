@@ -70,7 +70,7 @@ import libcst as cst
 from flake8_oncommit import cli
 from flake8_oncommit.config import Config, ConfigError
 from flake8_oncommit.engine import ParseError, check_text
-from flake8_oncommit.files import EXCLUDED_DIRS, TEMP_MARKER, discover
+from flake8_oncommit.files import TEMP_MARKER, discover, is_excluded_dir
 from flake8_oncommit.findings import BindEagerly
 from flake8_oncommit.index import CACHE_DIR, ProjectIndex
 from flake8_oncommit.positions import locate
@@ -220,11 +220,7 @@ def _ignore(directory: str, names: list[str]) -> set[str]:
     for name in names:
         path = os.path.join(directory, name)
         if os.path.isdir(path) and not os.path.islink(path):
-            if (
-                name in EXCLUDED_DIRS
-                or name.endswith(".egg-info")
-                or os.path.isfile(os.path.join(path, "pyvenv.cfg"))
-            ):
+            if is_excluded_dir(path, name):
                 skipped.add(name)
         elif TEMP_MARKER in name:
             skipped.add(name)  # a leftover of a killed run is not ours to judge

@@ -123,6 +123,19 @@ def test_directory_walk_skips_vcs_virtualenvs_and_node_modules(project: Path) ->
     assert [line.split(":")[0] for line in proc.stdout.splitlines()] == ["shop/services.py"]
 
 
+def test_a_django_app_named_build_is_walked(project: Path) -> None:
+    """``build``/``dist`` are skipped as build output, not when they are packages (a Django app)."""
+    app = project / "shop" / "build"
+    app.mkdir()
+    (app / "__init__.py").write_text("")
+    (app / "models.py").write_text(BAD)
+    proc = run("--check", "shop", cwd=project)
+    assert sorted(line.split(":")[0] for line in proc.stdout.splitlines()) == [
+        "shop/build/models.py",
+        "shop/services.py",
+    ]
+
+
 def test_unparsable_file_is_reported_and_the_others_still_fixed(project: Path) -> None:
     (project / "shop" / "broken.py").write_text(BROKEN)
     proc = run("shop", cwd=project)
