@@ -38,7 +38,7 @@ from .fix import FixError, fix_text
 from .index import ProjectIndex
 from .output import FORMATS, Located, render
 from .rules import PARSE_ERROR_CODE
-from .settings_scan import find_atomic_requests, project_root
+from .settings_scan import project_root, with_project_settings
 from .source import SourceError, decode
 from .version import __version__
 
@@ -255,15 +255,10 @@ def resolve_config(args: argparse.Namespace) -> Config:
         key: getattr(args, KEYS[key][0]) for key in KEYS if getattr(args, KEYS[key][0], None) is not None
     }
     config = config_from_mapping(flags, "command line", config)
-    if config.atomic_requests == "auto":
-        evidence = find_atomic_requests(project_root(_common_start(args.paths)))
-        if evidence is not None and not args.quiet:
-            print(
-                f"oncommit-fix: ATOMIC_REQUESTS is on ({evidence.path}:{evidence.line}); "
-                "checking views (OC106)",
-                file=sys.stderr,
-            )
-        config = dataclasses.replace(config, atomic_requests="true" if evidence else "false")
+    config, notes = with_project_settings(config, project_root(_common_start(args.paths)))
+    if not args.quiet:
+        for note in notes:
+            print(f"oncommit-fix: {note}", file=sys.stderr)
     return config
 
 

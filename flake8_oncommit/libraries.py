@@ -112,6 +112,14 @@ DJANGO_Q_RUNNABLES = frozenset(
     }
 )
 
+#: What sends a django-q job: with the ORM broker on the project's database,
+#: each is a row written in the caller's transaction (a transactional queue).
+DJANGO_Q_SENDERS = frozenset(
+    f"{module}.{name}"
+    for module in ("django_q.tasks", "django_q")
+    for name in ("async_task", "async_chain", "async_iter", "async", "AsyncTask", "Chain")
+)
+
 #: Dramatiq actor methods; only on receivers known to be actors.
 DRAMATIQ_SEND_METHODS = frozenset({"send", "send_with_options"})
 DRAMATIQ_ACTOR_DECORATORS = frozenset({"dramatiq.actor", "django_dramatiq.actor"})

@@ -9,14 +9,13 @@ silently ignore a typo).
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
 from .config import KEYS, Config, ConfigError, config_from_mapping
-from .settings_scan import find_atomic_requests, project_root
+from .settings_scan import project_root, with_project_settings
 
 PREFIX = "oncommit-"
 #: keys handled by flake8 itself
@@ -75,10 +74,7 @@ def config_from_flake8(options: Any) -> Config:
         config = config_from_mapping(values, "flake8 option")
     except ConfigError as error:
         _fail(str(error).replace("flake8 option: ", f"--{PREFIX}", 1))
-    if config.atomic_requests == "auto":
-        config = dataclasses.replace(
-            config, atomic_requests="true" if _project_uses_atomic_requests(options) else "false"
-        )
+    config, _ = with_project_settings(config, project_root_of(options))
     return config
 
 
@@ -88,7 +84,3 @@ def project_root_of(options: Any) -> Path:
     filenames = [os.path.abspath(name) for name in names if name != "-"]
     start = Path(os.path.commonpath(filenames)) if filenames else Path.cwd()
     return project_root(start)
-
-
-def _project_uses_atomic_requests(options: Any) -> bool:
-    return find_atomic_requests(project_root_of(options)) is not None

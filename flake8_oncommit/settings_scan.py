@@ -1,4 +1,6 @@
-"""``atomic-requests = auto``: does this project run its views in a transaction?
+"""What the project's settings say: are views atomic, is django-q's queue a table?
+
+``atomic-requests = auto``: does this project run its views in a transaction?
 
 Django wraps each view in ``transaction.atomic`` when a ``DATABASES`` entry
 has ``ATOMIC_REQUESTS`` set. Projects spell that many ways: a literal in the
@@ -6,27 +8,35 @@ has ``ATOMIC_REQUESTS`` set. Projects spell that many ways: a literal in the
 ["ATOMIC_REQUESTS"] = True``, ``dict(ATOMIC_REQUESTS=env.bool(...))``. Any
 such setting whose value is not a literal false switches OC106 on. A
 top-level ``ATOMIC_REQUESTS = True`` does not: Django ignores it (OC107).
+
+``Q_CLUSTER = {"orm": "default", ...}``: django-q queues its jobs through
+the ORM broker, as rows of the database: a job enqueued in a transaction is
+seen by the cluster only after the commit, and never after a rollback.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
 
+from .config import Config
 from .engine import ParseError, parse
 from .files import FileError, discover, read
-from .libraries import READ_ONLY_ALIAS
+from .libraries import DJANGO_Q_SENDERS, READ_ONLY_ALIAS
 from .positions import locate
 from .resolution import string_value
 from .source import SourceError, decode
-from .walk import iter_children
+from .walk import iter_children, iter_descendants
 
 KEY = "ATOMIC_REQUESTS"
+DJANGO_Q_KEY = "Q_CLUSTER"
 _ROOT_MARKERS = ("manage.py", ".git", "pyproject.toml", "setup.cfg", "setup.py", "tox.ini")
 _SETTINGS_NAME = re.compile(r"settings", re.IGNORECASE)
 
@@ -113,7 +123,7 @@ def _settings_values(node: cst.CSTNode, out: list[cst.BaseExpression]) -> None:
         _settings_values(child, out)
 
 
-def _switch_on(module: cst.Module) -> cst.BaseExpression | None:
+def _switch_on(module: cst.Module) -> cst.CSTNode | None:
     """The value that leaves ATOMIC_REQUESTS on in this module, if any.
 
     The last setting in the file wins (a later ``... = False`` turns it off).
@@ -135,11 +145,48 @@ def _switch_on(module: cst.Module) -> cst.BaseExpression | None:
 
 def find_atomic_requests(root: Path) -> Evidence | None:
     """Walk the project's settings modules; evidence that ATOMIC_REQUESTS is on, or None."""
-    return _find_cached(os.path.abspath(root))
+    return _first_setting(os.path.abspath(root), KEY, _switch_on)
 
 
-@functools.lru_cache(maxsize=16)
-def _find_cached(root: str) -> Evidence | None:
+def find_djangoq_orm_broker(root: Path) -> Evidence | None:
+    """Where the project's settings make django-q use its ORM broker, or None."""
+    return _first_setting(os.path.abspath(root), DJANGO_Q_KEY, _orm_broker)
+
+
+def _orm_broker(module: cst.Module) -> cst.CSTNode | None:
+    """The last ``Q_CLUSTER`` dict (or ``Q_CLUSTER["orm"] = ...``) that names an ORM alias."""
+    found: cst.CSTNode | None = None
+    for node in iter_descendants(module):
+        if not isinstance(node, cst.Assign):
+            continue
+        for target in node.targets:
+            name = target.target
+            if isinstance(name, cst.Name) and name.value == DJANGO_Q_KEY:
+                found = _orm_element(node.value)
+            elif (
+                isinstance(name, cst.Subscript)
+                and isinstance(name.value, cst.Name)
+                and name.value.value == DJANGO_Q_KEY
+                and len(name.slice) == 1
+                and isinstance(name.slice[0].slice, cst.Index)
+                and string_value(name.slice[0].slice.value) == "orm"
+            ):
+                found = None if _is_literal_false(node.value, {}) else node
+    return found
+
+
+def _orm_element(value: cst.BaseExpression) -> cst.CSTNode | None:
+    if isinstance(value, cst.Dict):
+        for element in value.elements:
+            if isinstance(element, cst.DictElement) and string_value(element.key) == "orm":
+                return None if _is_literal_false(element.value, {}) else element
+    return None
+
+
+@functools.lru_cache(maxsize=32)
+def _first_setting(
+    root: str, key: str, finder: Callable[[cst.Module], cst.CSTNode | None]
+) -> Evidence | None:
     for name in discover([root]):
         if not name.endswith(".py"):
             continue
@@ -148,7 +195,7 @@ def _find_cached(root: str) -> Evidence | None:
             data = read(name).data
         except FileError:
             continue
-        if KEY.encode() not in data:
+        if key.encode() not in data:
             continue
         try:
             text = decode(data).text
@@ -157,8 +204,31 @@ def _find_cached(root: str) -> Evidence | None:
             module, _ = parse(text)
         except (SourceError, ParseError, RecursionError):
             continue
-        node = _switch_on(module)
+        node = finder(module)
         if node is not None:
             line = locate(module, [node]).get(id(node), (1, 0, 1, 0))[0]
             return Evidence(os.path.relpath(path), line)
     return None
+
+
+def with_project_settings(config: Config, root: Path) -> tuple[Config, list[str]]:
+    """``config`` completed with what the project's settings say, and notes saying what.
+
+    ``atomic-requests = auto`` becomes true or false; a django-q ORM broker
+    makes django-q's senders transactional queues.
+    """
+    notes = []
+    if config.atomic_requests == "auto":
+        evidence = find_atomic_requests(root)
+        if evidence is not None:
+            notes.append(f"ATOMIC_REQUESTS is on ({evidence.path}:{evidence.line}); checking views (OC106)")
+        config = dataclasses.replace(config, atomic_requests="true" if evidence else "false")
+    broker = find_djangoq_orm_broker(root)
+    if broker is not None:
+        notes.append(
+            f"django-q uses its ORM broker ({broker.path}:{broker.line}); its jobs wait for the commit"
+        )
+        config = dataclasses.replace(
+            config, transactional_queues=config.transactional_queues | DJANGO_Q_SENDERS
+        )
+    return config, notes

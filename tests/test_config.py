@@ -190,6 +190,51 @@ def test_atomic_requests_auto_reads_the_settings(tmp_path: Path, settings: str, 
     assert bool(proc.stdout) is expected, proc.stdout + proc.stderr
 
 
+STOCK = textwrap.dedent(
+    """\
+    from django.db import transaction
+    from django_q.tasks import AsyncTask, Chain, async_task
+
+
+    @transaction.atomic
+    def move(item):
+        item.save()
+        async_task("stock.tasks.recount", item.pk)
+        AsyncTask("stock.tasks.audit", item.pk).run()
+        chain = Chain()
+        chain.append("stock.tasks.recount", item.pk)
+        chain.run()
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("settings", "transactional"),
+    [
+        ('Q_CLUSTER = {"name": "inv", "orm": "default"}\n', True),
+        ('Q_CLUSTER = {"name": "inv", "orm": "default"}\nQ_CLUSTER["django_redis"] = "worker"\n', True),
+        ('Q_CLUSTER = {"name": "inv"}\nQ_CLUSTER["orm"] = "default"\n', True),
+        ('Q_CLUSTER = {"name": "inv", "redis": {"host": "localhost"}}\n', False),
+        ('Q_CLUSTER = {"name": "inv", "orm": "default"}\nQ_CLUSTER = {"name": "inv"}\n', False),
+        ('Q_CLUSTER = {"name": "inv", "orm": None}\n', False),
+    ],
+)
+def test_djangoq_orm_broker_makes_its_jobs_transactional(
+    tmp_path: Path, settings: str, transactional: bool
+) -> None:
+    """django-q's ORM broker writes each job as a row of the transaction: nothing to report."""
+    (tmp_path / "manage.py").write_text("")
+    (tmp_path / "inv").mkdir()
+    (tmp_path / "inv" / "settings.py").write_text(settings)
+    (tmp_path / "stock").mkdir()
+    (tmp_path / "stock" / "models.py").write_text(STOCK)
+    proc = oncommit_fix("--check", "stock", cwd=tmp_path)
+    assert proc.stdout.count("OC101") == (0 if transactional else 3), proc.stdout + proc.stderr
+    assert ("django-q uses its ORM broker (inv/settings.py" in proc.stderr) is transactional
+    proc = flake8("stock", cwd=tmp_path)
+    assert proc.stdout.count("OC101") == (0 if transactional else 3), proc.stdout + proc.stderr
+
+
 def test_atomic_requests_true_and_false_flags(tmp_path: Path) -> None:
     (tmp_path / "views.py").write_text(VIEWS)
     assert "OC106" in oncommit_fix("--check", "--atomic-requests", "views.py", cwd=tmp_path).stdout
