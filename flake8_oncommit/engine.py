@@ -205,7 +205,8 @@ def check_text(
     modules are understood too. Raises :class:`ParseError` when the text
     cannot be parsed.
     """
-    if not could_have_findings(text, config, index.wrapper_names() if index is not None else ()):
+    wrappers = index.wrapper_names() if index is not None else ()
+    if not could_have_findings(text, config, wrappers, project=index is not None):
         return CheckResult(text)
     if honour_noqa and file_is_excluded(text):
         return CheckResult(text)

@@ -10,8 +10,10 @@ raw text answer that in microseconds; a false "maybe" only costs a parse.
 from __future__ import annotations
 
 import re
+import sys
 
 from .config import Config
+from .libraries import NOT_PROJECT_PACKAGES
 
 #: Words present in any file where a transaction context can appear.
 _CONTEXT_WORDS = ("atomic", "on_commit", "ATOMIC_REQUESTS")
@@ -44,11 +46,35 @@ def _last_parts(names: frozenset[str]) -> tuple[str, ...]:
 _VIEW_HINT = re.compile(r"\(\s*(?:self\s*,\s*)?request\b|View|Controller|rest_framework|ninja")
 
 
-def could_have_findings(text: str, config: Config, wrappers: tuple[str, ...] = ()) -> bool:
+#: ``from x.y import``, ``from . import``, ``import x.y``: the imported module.
+_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+(\.+[\w.]*|[\w.]+)[ \t]+import\b|import[ \t]+([\w.]+))", re.MULTILINE
+)
+_LIBRARIES = NOT_PROJECT_PACKAGES | frozenset(getattr(sys, "stdlib_module_names", ()))
+
+
+def imports_from_the_project(text: str) -> bool:
+    """Whether ``text`` imports a module that is neither a known library nor stdlib.
+
+    Such a module may hold a helper that enqueues (OC105 across modules),
+    so a file that opens a transaction and calls it needs no enqueue word.
+    """
+    for match in _IMPORT.finditer(text):
+        module = match.group(1) or match.group(2)
+        if module.startswith(".") or module.split(".", 1)[0] not in _LIBRARIES:
+            return True
+    return False
+
+
+def could_have_findings(
+    text: str, config: Config, wrappers: tuple[str, ...] = (), *, project: bool = False
+) -> bool:
     """False only when ``text`` certainly holds no finding under ``config``.
 
     ``wrappers`` are the names of the project's own atomic wrappers (from
     the project index): a file using one needs no ``atomic`` of its own.
+    With ``project`` (a project index is at hand), a file that imports from
+    the project may call its helpers inside a block.
     """
     context_words = _CONTEXT_WORDS + _last_parts(config.atomic_wrappers | config.safe_deferrers) + wrappers
     # Under ATOMIC_REQUESTS any view runs inside the request's transaction.
@@ -58,4 +84,6 @@ def could_have_findings(text: str, config: Config, wrappers: tuple[str, ...] = (
     if "on_commit" in text or "ATOMIC_REQUESTS" in text:
         return True
     enqueue_words = _ENQUEUE_WORDS + _last_parts(config.enqueue_functions) + tuple(config.enqueue_methods)
-    return any(word in text for word in enqueue_words)
+    if any(word in text for word in enqueue_words):
+        return True
+    return project and imports_from_the_project(text)

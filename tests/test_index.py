@@ -233,3 +233,19 @@ def test_a_cached_summary_is_refreshed_when_a_module_it_used_changes(project: Pa
     os.utime(tracing, (later, later))
     refreshed = ProjectIndex(project, Config()).function("shop.retry.retry_tx")
     assert refreshed is not None and not refreshed.wrapper
+
+
+def test_a_helper_caller_without_any_enqueue_word_is_checked(project: Path) -> None:
+    """The text pre-check must not drop a file whose only link to a task is a project helper."""
+    (project / "shop" / "svc.py").write_text(
+        "from celery import shared_task\n\n\n@shared_task\ndef ship(x):\n    pass\n\n\n"
+        "def plain(x):\n    ship.delay(x)\n"
+    )
+    (project / "shop" / "orders.py").write_text(
+        "from django.db import transaction\n\nfrom shop.svc import plain\n\n\n"
+        "@transaction.atomic\ndef close(x):\n    plain(x)\n"
+    )
+    proc = subprocess.run(
+        [str(SCRIPT), "--check", "--no-cache", "shop/orders.py"], cwd=project, capture_output=True, text=True
+    )
+    assert "shop/orders.py:8:5: OC105 plain()" in proc.stdout, proc.stdout + proc.stderr

@@ -36,3 +36,26 @@ def test_precheck(text: str, config: Config, expected: bool) -> None:
 @pytest.mark.parametrize("fixture", [f for f in all_fixtures() if f.expectations], ids=lambda f: f.name)
 def test_precheck_lets_every_fixture_with_findings_through(fixture) -> None:  # type: ignore[no-untyped-def]
     assert could_have_findings(fixture.text, config_from_mapping(fixture.config, fixture.name))
+
+
+HELPER_CALLER = (
+    "from django.db import transaction\n{imports}\n\n@transaction.atomic\ndef f(x):\n    helper(x)\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("imports", "with_index", "expected"),
+    [
+        ("from shop.notify import helper", True, True),  # may enqueue through the helper (OC105)
+        ("from .notify import helper", True, True),
+        ("import shop.notify as helper", True, True),
+        ("from shop.notify import helper", False, False),  # no index: nothing to follow
+        ("from django.utils import timezone as helper", True, False),  # libraries only
+        ("from os.path import join as helper", True, False),
+    ],
+)
+def test_precheck_lets_project_helper_callers_through_with_an_index(
+    imports: str, with_index: bool, expected: bool
+) -> None:
+    text = HELPER_CALLER.format(imports=imports)
+    assert could_have_findings(text, Config(), project=with_index) is expected
