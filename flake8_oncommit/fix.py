@@ -408,7 +408,7 @@ def verify(
     try:
         compile(text, filename, "exec", dont_inherit=True)
     except SyntaxError as error:
-        if original is None or _compiles(original, filename):
+        if original is None or compiles(original, filename):
             raise FixError(f"the rewrite does not compile: {error.msg} (line {error.lineno})") from None
     left = [finding for finding in again.findings if finding.fixable]
     if left:
@@ -418,7 +418,7 @@ def verify(
         raise FixError("fixing the rewrite again would change it (not idempotent)")
 
 
-def _compiles(text: str, filename: str) -> bool:
+def compiles(text: str, filename: str) -> bool:
     try:
         compile(text, filename, "exec", dont_inherit=True)
     except (SyntaxError, ValueError):

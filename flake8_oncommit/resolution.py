@@ -55,29 +55,28 @@ class Resolver:
         self.is_package = PurePath(filename).stem == "__init__"
         self.index = index
 
-    def project_function(self, found: Binding | None) -> FunctionSummary | None:
-        """What the project index knows about an imported function (None: nothing)."""
+    def _ask_index(self, found: Binding | None) -> ProjectIndex | None:
+        """The index, when ``found`` names something of another project module."""
         if self.index is None or not isinstance(found, str) or "." not in found:
             return None
         if found.split(".", 1)[0] in lib.NOT_PROJECT_PACKAGES or found in _KNOWN_NAMES:
             return None
-        return self.index.function(found)
+        return self.index
+
+    def project_function(self, found: Binding | None) -> FunctionSummary | None:
+        """What the project index knows about an imported function (None: nothing)."""
+        index = self._ask_index(found)
+        return index.function(found) if index is not None and isinstance(found, str) else None
 
     def project_commit_aware_task_base(self, qualified: str) -> bool:
         """Whether the project index knows ``qualified`` as a commit-aware Task class of another module."""
-        if self.index is None or "." not in qualified:
-            return False
-        if qualified.split(".", 1)[0] in lib.NOT_PROJECT_PACKAGES or qualified in _KNOWN_NAMES:
-            return False
-        return self.index.commit_aware_task_base(qualified)
+        index = self._ask_index(qualified)
+        return index is not None and index.commit_aware_task_base(qualified)
 
     def project_view_class(self, qualified: str) -> bool:
         """Whether the project index knows ``qualified`` as a view class of another module."""
-        if self.index is None or "." not in qualified:
-            return False
-        if qualified.split(".", 1)[0] in lib.NOT_PROJECT_PACKAGES or qualified in _KNOWN_NAMES:
-            return False
-        return self.index.view_class(qualified)
+        index = self._ask_index(qualified)
+        return index is not None and index.view_class(qualified)
 
     def is_configured(self, found: Binding | None, configured: frozenset[str]) -> bool:
         """Whether a resolved name is one of the configured dotted names.

@@ -111,16 +111,18 @@ def _settings_values(node: cst.CSTNode, out: list[cst.BaseExpression]) -> None:
     elif isinstance(node, cst.Assign):
         for target in node.targets:
             subscript = target.target
-            if (
-                isinstance(subscript, cst.Subscript)
-                and len(subscript.slice) == 1
-                and isinstance(subscript.slice[0].slice, cst.Index)
-                and string_value(subscript.slice[0].slice.value) == KEY
-            ):
+            if isinstance(subscript, cst.Subscript) and _subscript_key(subscript) == KEY:
                 out.append(node.value)
                 return
     for child in iter_children(node):
         _settings_values(child, out)
+
+
+def _subscript_key(node: cst.Subscript) -> str | None:
+    """``"key"`` in ``x["key"]``, or None."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return None
+    return string_value(node.slice[0].slice.value)
 
 
 def _switch_on(module: cst.Module) -> cst.CSTNode | None:
@@ -145,12 +147,12 @@ def _switch_on(module: cst.Module) -> cst.CSTNode | None:
 
 def find_atomic_requests(root: Path) -> Evidence | None:
     """Walk the project's settings modules; evidence that ATOMIC_REQUESTS is on, or None."""
-    return _first_setting(os.path.abspath(root), KEY, _switch_on)
+    return _scan(os.path.abspath(root)).get(KEY)
 
 
 def find_djangoq_orm_broker(root: Path) -> Evidence | None:
     """Where the project's settings make django-q use its ORM broker, or None."""
-    return _first_setting(os.path.abspath(root), DJANGO_Q_KEY, _orm_broker)
+    return _scan(os.path.abspath(root)).get(DJANGO_Q_KEY)
 
 
 def _orm_broker(module: cst.Module) -> cst.CSTNode | None:
@@ -167,9 +169,7 @@ def _orm_broker(module: cst.Module) -> cst.CSTNode | None:
                 isinstance(name, cst.Subscript)
                 and isinstance(name.value, cst.Name)
                 and name.value.value == DJANGO_Q_KEY
-                and len(name.slice) == 1
-                and isinstance(name.slice[0].slice, cst.Index)
-                and string_value(name.slice[0].slice.value) == "orm"
+                and _subscript_key(name) == "orm"
             ):
                 found = None if _is_literal_false(node.value, {}) else node
     return found
@@ -183,11 +183,21 @@ def _orm_element(value: cst.BaseExpression) -> cst.CSTNode | None:
     return None
 
 
-@functools.lru_cache(maxsize=32)
-def _first_setting(
-    root: str, key: str, finder: Callable[[cst.Module], cst.CSTNode | None]
-) -> Evidence | None:
+#: What the scan looks for: the setting's name (in the text), and what in a
+#: parsed settings module is the evidence that it is on.
+_FINDERS: dict[str, Callable[[cst.Module], cst.CSTNode | None]] = {
+    KEY: _switch_on,
+    DJANGO_Q_KEY: _orm_broker,
+}
+
+
+@functools.lru_cache(maxsize=16)
+def _scan(root: str) -> dict[str, Evidence]:
+    """One walk over the project: for each setting, the first settings module that turns it on."""
+    found: dict[str, Evidence] = {}
     for name in discover([root]):
+        if len(found) == len(_FINDERS):
+            break
         if not name.endswith(".py"):
             continue
         path = Path(name)
@@ -195,7 +205,8 @@ def _first_setting(
             data = read(name).data
         except FileError:
             continue
-        if key.encode() not in data:
+        wanted = [key for key in _FINDERS if key not in found and key.encode() in data]
+        if not wanted:
             continue
         try:
             text = decode(data).text
@@ -204,11 +215,12 @@ def _first_setting(
             module, _ = parse(text)
         except (SourceError, ParseError, RecursionError):
             continue
-        node = finder(module)
-        if node is not None:
-            line = locate(module, [node]).get(id(node), (1, 0, 1, 0))[0]
-            return Evidence(os.path.relpath(path), line)
-    return None
+        for key in wanted:
+            node = _FINDERS[key](module)
+            if node is not None:
+                line = locate(module, [node]).get(id(node), (1, 0, 1, 0))[0]
+                found[key] = Evidence(os.path.relpath(path), line)
+    return found
 
 
 def with_project_settings(config: Config, root: Path) -> tuple[Config, list[str]]:

@@ -72,6 +72,7 @@ from flake8_oncommit.config import Config, ConfigError
 from flake8_oncommit.engine import ParseError, check_text
 from flake8_oncommit.files import TEMP_MARKER, discover, is_excluded_dir
 from flake8_oncommit.findings import BindEagerly
+from flake8_oncommit.fix import compiles
 from flake8_oncommit.index import CACHE_DIR, ProjectIndex
 from flake8_oncommit.positions import locate
 from flake8_oncommit.rules import PARSE_ERROR_CODE
@@ -335,14 +336,6 @@ def newline_style(text: str) -> str:
     cr = text.count("\r") - crlf
     kinds = [kind for kind, count in (("CRLF", crlf), ("LF", lf), ("CR", cr)) if count]
     return "+".join(kinds) if kinds else "none"
-
-
-def compiles(text: str, filename: str) -> bool:
-    try:
-        compile(text, filename, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
-        return False
-    return True
 
 
 def import_lines(module: cst.Module) -> set[int]:
