@@ -67,6 +67,7 @@ def analyse_everything(source: str) -> None:
             analyse(module, config, atomic_requests=True)
 
 
+@pytest.mark.heavy
 @settings(max_examples=SHORT, **SHORT_RUN)
 @given(django_module(), st.sampled_from(CONFIGS))
 def test_django_shaped_programs(source: str, config: Config) -> None:
@@ -74,6 +75,7 @@ def test_django_shaped_programs(source: str, config: Config) -> None:
     assert_fix_is_sound(source, config)
 
 
+@pytest.mark.heavy
 @settings(max_examples=SHORT, **SHORT_RUN)
 @given(hypothesmith.from_grammar())
 def test_grammar_generated_code_never_crashes(source: str) -> None:
@@ -81,6 +83,7 @@ def test_grammar_generated_code_never_crashes(source: str) -> None:
     assert_fix_is_sound(source, Config())
 
 
+@pytest.mark.heavy
 @settings(max_examples=max(SHORT // 3, 20), **SHORT_RUN)
 @given(hypothesmith.from_node())
 def test_node_generated_code_never_crashes(source: str) -> None:

@@ -58,6 +58,7 @@ def try_repo(hook: str, repo: Path, home: Path) -> subprocess.CompletedProcess[s
     )
 
 
+@pytest.mark.heavy
 def test_fix_hook_fixes_and_fails_then_passes(user_repo: Path, hook_home: Path) -> None:
     first = try_repo("oncommit-fix", user_repo, hook_home)
     assert first.returncode == 1, first.stdout + first.stderr
@@ -69,6 +70,7 @@ def test_fix_hook_fixes_and_fails_then_passes(user_repo: Path, hook_home: Path) 
     assert second.returncode == 0, second.stdout + second.stderr
 
 
+@pytest.mark.heavy
 def test_check_hook_reports_and_changes_nothing(user_repo: Path, hook_home: Path) -> None:
     proc = try_repo("oncommit-check", user_repo, hook_home)
     assert proc.returncode == 1, proc.stdout + proc.stderr

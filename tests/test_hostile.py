@@ -24,7 +24,6 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,9 +256,7 @@ CASES = [
 def test_check_mode(proj: Path, case: Case) -> None:
     (proj / "h.py").write_bytes(case.data)
     before = snapshot(proj)
-    started = time.monotonic()
-    proc = oncommit("--check", ".", cwd=proj)
-    assert time.monotonic() - started < FAST
+    proc = oncommit("--check", ".", cwd=proj, timeout=FAST)  # a hang guard
     assert proc.returncode == 1, everything(proc)  # ok.py's finding at least
     assert "Traceback" not in proc.stderr
     mentions = naming(everything(proc), "h.py")
@@ -275,9 +272,7 @@ def test_check_mode(proj: Path, case: Case) -> None:
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_fix_mode(proj: Path, case: Case) -> None:
     (proj / "h.py").write_bytes(case.data)
-    started = time.monotonic()
-    proc = oncommit(".", cwd=proj)
-    assert time.monotonic() - started < FAST
+    proc = oncommit(".", cwd=proj, timeout=FAST)  # a hang guard
     assert proc.returncode == 1, everything(proc)  # ok.py changed at least
     assert "Traceback" not in proc.stderr
     assert (proj / "ok.py").read_text() == GOOD
@@ -291,6 +286,7 @@ def test_fix_mode(proj: Path, case: Case) -> None:
     assert sorted(p.name for p in proj.iterdir()) == ["h.py", "ok.py"]
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_alone_exit_status(tmp_path: Path, case: Case) -> None:
     """The documented exit status for the file by itself, and a fix that holds on a second run."""
@@ -329,9 +325,7 @@ def test_flake8(proj: Path, case: Case) -> None:
 def test_5000_term_chain_is_refused_fast(proj: Path) -> None:
     (proj / "h.py").write_text(CHAIN_5000)
     for args in (("--check", "."), (".",)):
-        started = time.monotonic()
-        proc = oncommit(*args, cwd=proj)
-        assert time.monotonic() - started < FAST
+        proc = oncommit(*args, cwd=proj, timeout=FAST)  # a hang guard
         assert proc.returncode == 1
         mentions = naming(everything(proc), "h.py")
         assert len(mentions) == 1, everything(proc)
@@ -360,9 +354,7 @@ def test_5000_term_chain_in_flake8_never_reaches_the_plugin(proj: Path) -> None:
 
 def test_plugin_refuses_a_5000_term_chain_in_process() -> None:
     lines = CHAIN_5000.splitlines(keepends=True)
-    started = time.monotonic()
     results = list(Plugin(None, lines, "h.py").run())  # type: ignore[arg-type]
-    assert time.monotonic() - started < FAST
     assert len(results) == 1
     _, _, message, _ = results[0]
     assert message.startswith("OC000 cannot parse: too deeply nested to analyse")
@@ -393,9 +385,7 @@ def test_depth_guard_refuses_every_deep_shape(shape: str) -> None:
 @pytest.mark.parametrize("mode", [("--check", "."), (".",)], ids=["check", "fix"])
 def test_deep_unary_not_chain_does_not_crash_the_run(proj: Path, mode: tuple[str, ...]) -> None:
     (proj / "h.py").write_text(BAD + "    x = " + "not " * 20_000 + "a\n")
-    started = time.monotonic()
-    proc = oncommit(*mode, cwd=proj, timeout=120)
-    assert time.monotonic() - started < FAST
+    proc = oncommit(*mode, cwd=proj, timeout=FAST)  # a hang guard
     assert proc.returncode == 1, (proc.returncode, everything(proc))
     mentions = naming(everything(proc), "h.py")
     assert len(mentions) == 1
@@ -446,40 +436,33 @@ def big_module() -> tuple[str, str]:
     return text, fixed
 
 
+@pytest.mark.heavy
 def test_50000_line_file_check(proj: Path, big_module: tuple[str, str]) -> None:
     text, _ = big_module
     (proj / "h.py").write_text(text)
-    started = time.monotonic()
-    proc = oncommit("--check", ".", cwd=proj)
-    elapsed = time.monotonic() - started
-    assert elapsed < 60, f"--check took {elapsed:.1f} s"
+    proc = oncommit("--check", ".", cwd=proj, timeout=300)  # a hang guard, not a speed test
     assert proc.returncode == 1
     assert len(naming(proc.stdout, "h.py")) == 10
     assert all(" OC101 send_confirmation.delay() " in line for line in naming(proc.stdout, "h.py"))
     assert (proj / "h.py").read_text() == text
 
 
+@pytest.mark.heavy
 def test_50000_line_file_fix(proj: Path, big_module: tuple[str, str]) -> None:
     text, fixed = big_module
     (proj / "h.py").write_text(text)
-    started = time.monotonic()
-    proc = oncommit(".", cwd=proj)
-    elapsed = time.monotonic() - started
-    # Fixing parses three times (check, verify, re-check): allow more than --check.
-    assert elapsed < 120, f"fix took {elapsed:.1f} s"
+    proc = oncommit(".", cwd=proj, timeout=600)  # a hang guard, not a speed test
     assert proc.returncode == 1, everything(proc)
     assert "11 fixed in 2 files" in proc.stderr
     assert (proj / "h.py").read_text() == fixed
     assert (proj / "ok.py").read_text() == GOOD
 
 
+@pytest.mark.heavy
 def test_50000_line_file_flake8(proj: Path, big_module: tuple[str, str]) -> None:
     text, _ = big_module
     (proj / "h.py").write_text(text)
-    started = time.monotonic()
-    proc = flake8(".", cwd=proj)
-    elapsed = time.monotonic() - started
-    assert elapsed < 120, f"flake8 took {elapsed:.1f} s"
+    proc = flake8(".", cwd=proj, timeout=600)  # a hang guard, not a speed test
     assert len([line for line in naming(proc.stdout, "h.py") if " OC101 " in line]) == 10, proc.stdout
     assert [line for line in proc.stdout.splitlines() if OK_CHECK.search(line)]
 
@@ -575,9 +558,7 @@ def test_directory_named_x_py_is_walked(proj: Path) -> None:
 def test_fifo_named_x_py_does_not_block(proj: Path) -> None:
     os.mkfifo(proj / "x.py")
     for args in (("--check", "."), (".",), ("--check", "x.py", "ok.py")):
-        started = time.monotonic()
-        proc = oncommit(*args, cwd=proj, timeout=FAST)
-        assert time.monotonic() - started < FAST
+        proc = oncommit(*args, cwd=proj, timeout=FAST)  # a hang guard
         assert proc.returncode == 1
         mentions = naming(everything(proc), "x.py")
         assert len(mentions) == 1, everything(proc)

@@ -33,9 +33,12 @@ import flake8_oncommit.cli as cli
 import flake8_oncommit.files as files
 from flake8_oncommit import fix_source
 
-pytestmark = pytest.mark.skipif(
-    sys.platform == "win32" or not hasattr(os, "killpg"), reason="POSIX signals and process groups"
-)
+pytestmark = [
+    pytest.mark.heavy,
+    pytest.mark.skipif(
+        sys.platform == "win32" or not hasattr(os, "killpg"), reason="POSIX signals and process groups"
+    ),
+]
 
 SCRIPT = Path(sys.executable).with_name("oncommit-fix")
 

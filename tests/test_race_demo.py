@@ -22,6 +22,7 @@ N = 5
 SUMMARY = re.compile(r"before fix: (\d+)/(\d+) tasks missed their row; after fix: (\d+)/(\d+)")
 
 
+@pytest.mark.heavy
 def test_race_shows_before_the_fix_and_not_after() -> None:
     proc = subprocess.run(
         [sys.executable, str(DEMO), "--n", str(N)],
