@@ -14,7 +14,17 @@ from dataclasses import dataclass
 import libcst as cst
 
 from . import libraries as lib
-from .names import COMMIT_AWARE_TASK_BASE, LOCAL, Binding, Canvas, LocalFunction, Marker, TaskDef, dotted_name
+from .names import (
+    COMMIT_AWARE_TASK_BASE,
+    Binding,
+    Canvas,
+    LocalClass,
+    LocalFunction,
+    LocalInstance,
+    Marker,
+    TaskDef,
+    dotted_name,
+)
 from .resolution import DEFAULT_ALIAS, Resolver, alias_text, argument
 from .walk import iter_children, iter_descendants
 
@@ -95,10 +105,42 @@ class EnqueueRecognizer(Resolver):
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
         for statement in body:
             if isinstance(statement, cst.FunctionDef) and statement.name.value == "apply_async":
-                return COMMIT_AWARE_TASK_BASE if _calls_on_commit(statement) else LOCAL
+                return COMMIT_AWARE_TASK_BASE if _calls_on_commit(statement) else LocalClass(node)
         if any(self.is_commit_aware_base(base.value) for base in node.bases):
             return COMMIT_AWARE_TASK_BASE
-        return LOCAL
+        return LocalClass(node)
+
+    def is_look_alike(self, receiver: cst.BaseExpression, method: str) -> bool:
+        """``backoff.delay(3)``: a method of a plain class of this module, not a queue's.
+
+        The receiver is an instance of a class defined here (``x = Cls()``,
+        ``Cls().m()``) that defines ``method`` itself or through bases also
+        defined here, and derives from nothing else (no Task, no Queue).
+        """
+        found = self.resolve(receiver.func) if isinstance(receiver, cst.Call) else self.resolve(receiver)
+        if isinstance(found, LocalClass) and isinstance(receiver, cst.Call):
+            cls = found.node
+        elif isinstance(found, LocalInstance):
+            cls = found.cls
+        else:
+            return False
+        return self._plain_class_defines(cls, method, 0)
+
+    def _plain_class_defines(self, cls: cst.ClassDef, method: str, depth: int) -> bool:
+        if depth > 10:
+            return False
+        body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+        defines = any(isinstance(item, cst.FunctionDef) and item.name.value == method for item in body)
+        bases: list[cst.ClassDef] = []
+        for base in cls.bases:
+            if base.keyword is not None:
+                continue
+            found = self.resolve(base.value)
+            if isinstance(found, LocalClass):
+                bases.append(found.node)
+            elif found != "object":
+                return False  # derives from something this module does not show
+        return defines or any(self._plain_class_defines(base, method, depth + 1) for base in bases)
 
     def is_commit_aware_base(self, node: cst.BaseExpression) -> bool:
         """A Task class (``base=`` of a task decorator) whose sends wait for the commit."""
@@ -146,6 +188,8 @@ class EnqueueRecognizer(Resolver):
                 return found if found.library else None
         if isinstance(func, cst.Attribute):
             method = func.attr.value
+            if self.is_look_alike(func.value, method):
+                return None
             receiver = self.resolve(func.value)
             if isinstance(receiver, TaskDef) and receiver.kind == "transactional":
                 return None

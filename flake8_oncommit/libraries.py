@@ -12,6 +12,11 @@ import re
 #: The atomic decorator / context manager.
 ATOMIC = frozenset({"django.db.transaction.atomic"})
 
+#: ``with ExitStack() as stack: stack.enter_context(atomic())`` opens a block.
+EXIT_STACKS = frozenset({"contextlib.ExitStack"})
+#: Context managers that swallow exceptions raised in their body.
+SWALLOWING_CONTEXT_MANAGERS = frozenset({"contextlib.suppress"})
+
 #: Database aliases that name a read replica: a transaction there cannot
 #: write, so an enqueue inside it has nothing to wait for.
 READ_ONLY_ALIAS = re.compile(

@@ -142,13 +142,8 @@ class OnCommitChecks:
     ) -> tuple[BindEagerly | None, str | None]:
         site = self.site()
         if isinstance(callback, cst.Lambda):
-            body = callback.body
-            if parameter_names(callback.params):
+            if parameter_names(callback.params) or callback.params.star_arg != cst.MaybeSentinel.DEFAULT:
                 return None, "the lambda takes parameters"
-            if not isinstance(body, cst.Call):
-                return None, "the lambda is not a single call"
-            if not all(_evaluation_is_harmless(part) for part in (body.func, *(a.value for a in body.args))):
-                return None, "binding now would also run calls in its arguments early"
             return BindEagerly(callback, None, hits, site), None
         assert function is not None
         if function.decorators or parameter_names(function.params):
@@ -205,48 +200,3 @@ class OnCommitChecks:
 
 def _show_alias(text: str) -> str:
     return text.strip("`") if text.startswith("`") else f'"{text}"'
-
-
-#: Expressions whose evaluation has no side effect worth worrying about.
-_HARMLESS = (
-    cst.Name,
-    cst.Attribute,
-    cst.Subscript,
-    cst.SubscriptElement,
-    cst.Index,
-    cst.Slice,
-    cst.SimpleString,
-    cst.ConcatenatedString,
-    cst.FormattedString,
-    cst.FormattedStringExpression,
-    cst.FormattedStringText,
-    cst.Integer,
-    cst.Float,
-    cst.Imaginary,
-    cst.Tuple,
-    cst.List,
-    cst.Dict,
-    cst.Set,
-    cst.Element,
-    cst.StarredElement,
-    cst.DictElement,
-    cst.StarredDictElement,
-    cst.BinaryOperation,
-    cst.UnaryOperation,
-    cst.BooleanOperation,
-    cst.Comparison,
-    cst.ComparisonTarget,
-    cst.IfExp,
-    cst.Arg,
-)
-
-
-def _evaluation_is_harmless(node: cst.CSTNode) -> bool:
-    """No calls, awaits or lambdas: evaluating it earlier changes nothing but the values read."""
-    if not isinstance(node, _HARMLESS):
-        return False
-    return all(isinstance(child, _HARMLESS) or _is_operator(child) for child in iter_descendants(node))
-
-
-def _is_operator(node: cst.CSTNode) -> bool:
-    return isinstance(node, (cst.BaseBinaryOp, cst.BaseUnaryOp, cst.BaseBooleanOp, cst.BaseCompOp))

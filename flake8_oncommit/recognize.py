@@ -15,7 +15,18 @@ import libcst as cst
 from . import libraries as lib
 from .atomic import AtomicRecognizer
 from .enqueues import EnqueueRecognizer
-from .names import LOCAL, AtomicContext, Binding, Canvas, LocalFunction, Marker, TaskDef, import_bindings
+from .names import (
+    LOCAL,
+    AtomicContext,
+    Binding,
+    Canvas,
+    LocalClass,
+    LocalFunction,
+    LocalInstance,
+    Marker,
+    TaskDef,
+    import_bindings,
+)
 from .walk import iter_children, iter_descendants
 
 
@@ -37,7 +48,10 @@ class Recognizer(AtomicRecognizer, EnqueueRecognizer):
             canvas = self.canvas_of(value)
             if canvas is not None:
                 return canvas
-            callee = self.qualified(value.func)
+            cls = self.resolve(value.func)
+            if isinstance(cls, LocalClass):
+                return LocalInstance(cls.node)
+            callee = cls if isinstance(cls, str) else None
             if callee is not None:
                 if callee in lib.DJANGO_Q_RUNNABLES and not self.is_configured(
                     callee, self.config.transactional_queues
@@ -97,7 +111,7 @@ class Recognizer(AtomicRecognizer, EnqueueRecognizer):
                 self.bind(statement.name.value, self.function_binding(statement))
             elif isinstance(statement, cst.ClassDef):
                 self.bind(statement.name.value, self.task_class_binding(statement))
-            elif isinstance(statement, cst.If) and self._is_type_checking(statement.test):
+            elif isinstance(statement, cst.If) and self.is_type_checking(statement.test):
                 # Imports for type checkers only: the names do not exist at run time.
                 for node in iter_descendants(statement.body):
                     if isinstance(node, (cst.Import, cst.ImportFrom)):

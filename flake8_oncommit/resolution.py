@@ -134,7 +134,8 @@ class Resolver:
                 qualified = absolute_name(qualified, self.module_name, self.is_package)
             self.bind(local, qualified)
 
-    def _is_type_checking(self, test: cst.BaseExpression) -> bool:
+    def is_type_checking(self, test: cst.BaseExpression) -> bool:
+        """``TYPE_CHECKING`` (any spelling): the code under it never runs."""
         return (self.qualified(test) or "").rsplit(".", 1)[-1] == "TYPE_CHECKING"
 
     def resolve(self, node: cst.BaseExpression) -> Binding | None:

@@ -278,6 +278,49 @@ _add(
     )
 )
 
+_add(
+    Rule(
+        code="OC111",
+        name="atomic-without-effect",
+        message=(
+            "transaction.atomic on {kind} {name}() only wraps creating it, so its body runs "
+            "later, outside the transaction - fix it with `with transaction.atomic():` inside"
+        ),
+        summary="@transaction.atomic decorates an async def or a generator function, where it has no effect.",
+        why=(
+            "Calling an async def or a generator function only creates a coroutine or a "
+            "generator; the decorator opens and commits the transaction around that, and "
+            "the body runs later, when the coroutine is awaited or the generator iterated, "
+            "outside any transaction. The writes the team believes atomic are not, and an "
+            "enqueue inside is sent in autocommit mode (no race, but no atomicity either)."
+        ),
+        bad=(
+            "@transaction.atomic\n"
+            "def export_rows(queryset):\n"
+            "    for row in queryset:\n"
+            "        row.exported = True\n"
+            "        row.save()\n"
+            "        yield row\n"
+        ),
+        good=(
+            "def export_rows(queryset):\n"
+            "    with transaction.atomic():\n"
+            "        rows = list(queryset)\n"
+            "        for row in rows:\n"
+            "            row.exported = True\n"
+            "            row.save()\n"
+            "    yield from rows\n"
+        ),
+        fix=(
+            "Not automatic: decide where the transaction belongs. For a generator, open "
+            "`with transaction.atomic():` inside it around the writes; for an async view, "
+            "move the database work into a sync function decorated with `@transaction.atomic` "
+            "and call it with `sync_to_async`."
+        ),
+        fixable=False,
+    )
+)
+
 #: The pseudo-code used for files that cannot be read or parsed.
 PARSE_ERROR_CODE = "OC000"
 

@@ -46,6 +46,8 @@ def render() -> str:
             registered='"default"',
             expected='"billing"',
             chain="notify() -> send_email.delay()",
+            kind="an async def",
+            name="renew",
         )
         out += [
             "Message:",
