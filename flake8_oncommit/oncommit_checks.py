@@ -21,6 +21,7 @@ from .enqueues import OnCommit
 from .findings import BindEagerly, PassCallable, RawFinding, SetUsing, Site
 from .helpers import CallGraph
 from .names import LocalFunction
+from .planning import GENERATOR_REASON, Guard, generator_argument
 from .recognize import Recognizer
 from .resolution import DEFAULT_ALIAS, alias_text, describe_callee, is_literal_alias
 from .rules import RULES
@@ -53,6 +54,7 @@ class OnCommitChecks:
     functions: list[cst.FunctionDef]
     owners: list[cst.FunctionDef | None]
     graph: CallGraph
+    guards: list[Guard]
 
     @property
     @abstractmethod
@@ -106,8 +108,14 @@ class OnCommitChecks:
         message = RULES["OC102"].message.format(
             call=self.describe(callback), callee=describe_callee(callback.func)
         )
+        reason = None
         if self._arguments_enqueue(callback):
             reason = "its arguments enqueue too, and would still run now"
+        elif self.guards:
+            reason = self.guards[0].label  # the send moves to the commit, away from the handler
+        elif generator_argument(callback):
+            reason = GENERATOR_REASON
+        if reason is not None:
             self.findings.append(RawFinding("OC102", callback, message, None, reason))
             return
         self.findings.append(RawFinding("OC102", callback, message, PassCallable(callback, self.site())))
@@ -192,7 +200,11 @@ class OnCommitChecks:
         if not on_commit.fixable_using:
             reason = "registered through a connection object; use transaction.on_commit(..., using=...)"
         elif not block.using_portable:
-            reason = "the atomic block's using= is not visible here"
+            reason = block.using_reason or "the atomic block's using= is not visible here"
+        elif self.guards:
+            # Registered on a database without a transaction, the callback runs
+            # at once, where a handler sees its errors; fixed, it runs at commit.
+            reason = self.guards[0].label
         else:
             plan = SetUsing(node, block.using if expected != DEFAULT_ALIAS else None)
         self.findings.append(RawFinding("OC104", node, message, plan, reason))

@@ -60,6 +60,11 @@ from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django_setup import ALIASES
 
+from flake8_oncommit.config import Config
+from flake8_oncommit.engine import check_text
+from flake8_oncommit.findings import BindEagerly, Finding, PassCallable, SetUsing
+from flake8_oncommit.fix import fix_text
+from flake8_oncommit.index import ProjectIndex
 from flake8_oncommit.libraries import READ_ONLY_ALIAS
 
 #: Method and function names that hand a job to a broker: with a failing
@@ -194,6 +199,12 @@ class World:
     atomic_names: frozenset[str] = frozenset()
     #: the atomic blocks the scenario opened around the call (``id()``)
     scenario_blocks: set[int] = field(default_factory=set)
+    #: OC102: what the call inside ``on_commit(...)`` did, to become its callback
+    pending_callback: list[Callable[[], None]] = field(default_factory=list)
+    #: sends that failed (the failing-broker scenarios), and those among them
+    #: made by ``on_commit`` callbacks
+    broker_errors: int = 0
+    deferred_broker_errors: int = 0
 
     def depths(self) -> tuple[int, ...]:
         return tuple(len(connections[alias].atomic_blocks) for alias in ALIASES)
@@ -223,10 +234,18 @@ class World:
         def happen() -> None:
             self.events.append(Event(kind, target, detail, self.depths()))
             if raises:
+                self.broker_errors += 1
+                if _in_commit_hook():
+                    self.deferred_broker_errors += 1
                 raise BrokerDown(target)
 
+        intent = self.deferring()
+        if intent is not None and intent.code == "OC102":
+            # Made the callback of the ``on_commit`` call around it (see ``instrumented``).
+            self.pending_callback.append(happen)
+            return
         alias = self.intended_alias()
-        if alias is not None and self.deferring() is not None:
+        if intent is not None and alias is not None:
             transaction.on_commit(happen, using=alias)
             return
         happen()
@@ -271,6 +290,18 @@ class World:
             if intent.code in codes and _contains(span, intent.span):
                 return intent
         return None
+
+
+def _in_commit_hook() -> bool:
+    """Whether Django is running ``on_commit`` callbacks (or one at once, outside a transaction)."""
+    frame: types.FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name in ("run_and_clear_commit_hooks", "on_commit") and "django" in (
+            frame.f_code.co_filename
+        ):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _contains(outer: Span, inner: Span) -> bool:
@@ -682,9 +713,10 @@ def instrumented(world: World) -> Iterator[None]:
         intent = world.intent_around(span, "OC103")
         if intent is not None:
             func = _bound_at_registration(func, intent.names)
-        if not callable(func) and world.intent_around(span, "OC102") is not None:
-            # OC102's intent: what the call did was deferred; its result is not the callback.
-            return
+        if world.intent_around(span, "OC102") is not None:
+            # OC102's intent: what the call did, done when on_commit calls back.
+            func = _replay(list(world.pending_callback))
+            world.pending_callback.clear()
         real_on_commit(target, func, robust)
 
     transaction.Atomic.__enter__ = enter  # type: ignore[assignment,method-assign]
@@ -709,6 +741,14 @@ def instrumented(world: World) -> Iterator[None]:
         transaction.Atomic.__enter__ = real_enter  # type: ignore[method-assign]
         transaction.Atomic.__exit__ = real_exit  # type: ignore[method-assign]
         BaseDatabaseWrapper.on_commit = real_on_commit  # type: ignore[method-assign]
+
+
+def _replay(actions: list[Callable[[], None]]) -> Callable[[], None]:
+    def replay() -> None:
+        for action in actions:
+            action()
+
+    return replay
 
 
 def _registration_span(world: World) -> Span | None:
@@ -754,10 +794,13 @@ class Outcome:
     events: tuple[Event, ...]
     #: the exception that escaped, as ``Type`` (None: none)
     escaped: str | None
+    #: how many sends failed with the broker down (all; made by on_commit callbacks)
+    broker_errors: int = 0
+    deferred_broker_errors: int = 0
 
     def show(self) -> str:
         lines = [str(event) for event in self.events]
-        lines.append(f"escaped: {self.escaped}")
+        lines.append(f"escaped: {self.escaped}; failed sends: {self.broker_errors}")
         return "\n".join(lines)
 
 
@@ -921,7 +964,7 @@ def run(
         except Exception as error:
             escaped = type(error).__name__
     _assert_clean()
-    return Outcome(tuple(world.events), escaped)
+    return Outcome(tuple(world.events), escaped, world.broker_errors, world.deferred_broker_errors)
 
 
 def _assert_clean() -> None:
@@ -1013,8 +1056,11 @@ def _judge(expected: Outcome, actual: Outcome, failing: bool) -> str | None:
             return "with the broker down: the handlers did not do the same things"
         return None
     if expected.escaped == "BrokerDown":
-        if actual.escaped is None:
-            return "with the broker down: the send error no longer escapes"
+        # A deferred send rolled back is never attempted (no error then, by
+        # design), and the rest of the block may now fail or swallow first;
+        # but a deferred send's own error must not vanish.
+        if actual.escaped is None and actual.deferred_broker_errors:
+            return "with the broker down: the deferred send's error no longer escapes"
         return None
     if expected.escaped != actual.escaped:
         return f"with the broker down: escaping exception {expected.escaped} != {actual.escaped}"
@@ -1024,3 +1070,43 @@ def _judge(expected: Outcome, actual: Outcome, failing: bool) -> str | None:
 def _undated(events: tuple[Event, ...]) -> list[Event]:
     """Events without their transaction state (handlers legitimately run after the commit)."""
     return [Event(event.kind, event.target, event.detail, ()) for event in events]
+
+
+# --------------------------------------------------------------------------
+# The intents of a fix, from the engine
+
+
+def _byte_column(lines: list[str], line: int, column: int) -> int:
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    return len(text[:column].encode("utf-8"))
+
+
+def _span(lines: list[str], finding: Finding) -> tuple[int, int, int, int]:
+    return (
+        finding.line,
+        _byte_column(lines, finding.line, finding.column),
+        finding.end_line,
+        _byte_column(lines, finding.end_line, finding.end_column),
+    )
+
+
+def fix_with_intents(
+    text: str, config: Config, *, filename: str = "case.py", root: Path | None = None
+) -> tuple[str, list[Intent]]:
+    """The fixed text, and the intended behaviour of each fix it made."""
+    index = ProjectIndex(root, config, use_cache=False) if root is not None else None
+    result = check_text(text, config, filename=filename, index=index)
+    outcome = fix_text(text, config, filename=filename, result=result, index=index)
+    fixed = set(outcome.fixed)
+    lines = result.text.splitlines()
+    intents = []
+    for finding, raw in result.pairs:
+        if finding not in fixed:
+            continue
+        names: tuple[str, ...] = ()
+        if isinstance(raw.fix, BindEagerly):
+            names = raw.fix.bound_names
+        elif not isinstance(raw.fix, (PassCallable, SetUsing)):
+            assert raw.code in ("OC101", "OC106"), raw.code
+        intents.append(Intent(finding.code, _span(lines, finding), names))
+    return outcome.text, intents

@@ -19,8 +19,7 @@ import pytest
 if sys.version_info < (3, 11):  # pragma: no cover - positions need 3.11
     pytest.skip("the oracle locates calls by instruction positions (Python 3.11+)", allow_module_level=True)
 
-from oracle import Program, compare
-from test_oracle import fix_with_intents
+from oracle import Program, compare, fix_with_intents
 
 from flake8_oncommit.config import Config, config_from_mapping
 from flake8_oncommit.engine import check_text
