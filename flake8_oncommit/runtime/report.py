@@ -122,11 +122,18 @@ def stack(
     frames: list[Location] = [] if innermost is None else [innermost]
     frame = outer
     while frame is not None:
-        if not in_modules(frame, NOISE_MODULES + skip):
+        if not in_modules(frame, NOISE_MODULES + skip) and not _installed_main(frame):
             frames.append(frame_location(frame))
         frame = frame.f_back
     frames.reverse()
     return tuple(frames[-STACK_LIMIT:])
+
+
+def _installed_main(frame: FrameType) -> bool:
+    """``python -m pytest``: the ``__main__`` of an installed tool."""
+    return frame.f_globals.get("__name__") == "__main__" and display_path(
+        frame.f_code.co_filename, None
+    ).startswith("<")
 
 
 @dataclass
