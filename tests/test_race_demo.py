@@ -57,5 +57,6 @@ def test_the_guard_reports_the_race_of_the_original_and_not_the_fix() -> None:
     send = next(n for n, line in enumerate(services, 1) if "send_message.delay(" in line)
     block = next(n for n, line in enumerate(services, 1) if line.strip() == "@transaction.atomic")
     assert "flake8-oncommit guard: 1 distinct race (2 of 4 sends" in proc.stdout, output
-    assert f"raceapp/services.py:{send}: OC101 Celery task 'raceapp.tasks.send_message' enqueued" in proc.stdout
+    finding = f"raceapp/services.py:{send}: OC101 Celery task 'raceapp.tasks.send_message' enqueued"
+    assert finding in proc.stdout, output
     assert f"block entered  raceapp/services.py:{block} in send_msg" in proc.stdout, output

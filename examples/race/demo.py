@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20, help="requests per run (default 20)")
     parser.add_argument(
-        "--guard", action="store_true", help="run the scenario under the test-suite guard and print its report"
+        "--guard", action="store_true", help="run the scenario under the test-suite guard, print its report"
     )
     args = parser.parse_args(argv)
     if args.n < 1:
