@@ -227,6 +227,21 @@ def test_sends_deferred_to_the_commit_are_not_reported(guard: Guard) -> None:
     assert guard.sends == 4, "the deferred jobs were sent, after the commit"
 
 
+def wrong_database() -> None:
+    with transaction.atomic(using="other"):  # block: wrong-database
+        transaction.on_commit(partial(notify.delay, 23))  # send: wrong-database
+        transaction.on_commit(partial(notify.delay, 24), using="other")
+
+
+def test_on_commit_on_another_database_runs_at_once_and_is_oc104(guard: Guard) -> None:
+    wrong_database()
+    assert summary(guard) == {("OC104", line_of("send: wrong-database"), line_of("block: wrong-database"))}
+    assert guard.findings[0].message.startswith(
+        "on_commit() registered on 'default' inside atomic(using='other'); it fires on the wrong commit"
+    )
+    assert guard.sends == 2
+
+
 def test_send_task_and_canvases(guard: Guard) -> None:
     send_task_by_name()
     canvas()

@@ -6,7 +6,9 @@ project's configured ``enqueue-functions``, and Django's atomic blocks
 atomic block is open on any writable database is recorded once per code
 path (send site and block site), with both stacks, under the static rule's
 code and message: OC101 for a block the code opened, OC106 when the only
-open transaction is the request's under ``ATOMIC_REQUESTS``.
+open transaction is the request's under ``ATOMIC_REQUESTS``, and OC104 when
+the send comes from an ``on_commit()`` callback that Django ran at once
+because it was registered on another database, one with no transaction.
 
 Not findings, by construction: sends from ``on_commit`` callbacks (they run
 after COMMIT, no block open), Celery's ``delay_on_commit`` (the same), sends
@@ -86,6 +88,7 @@ class Guard:
             *(library.transactional for library in LIBRARIES)
         )
         self._configured_done: set[str] = set()
+        self._read_only_aliases: dict[str, bool] = {}
 
     # -- lifecycle --------------------------------------------------------------
 
@@ -279,11 +282,16 @@ class Guard:
             return
         code_blocks = [block for block in blocks if block.kind == "code"]
         code = "OC101" if code_blocks else "OC106"
+        block = (code_blocks or blocks)[-1]
+        skip = (*packages, "flake8_oncommit.runtime")
+        registered = _ran_at_once_by_on_commit(caller, skip)
+        if registered is not None:
+            # on_commit() on a database with no transaction runs the callback
+            # at once: the job is sent inside the other database's block.
+            code, skip = "OC104", (*skip, *DJANGO_TRANSACTION_MODULES)
         if not self.config.selects(code):
             return
-        block = (code_blocks or blocks)[-1]
         site = caller
-        skip = (*packages, "flake8_oncommit.runtime")
         while site.f_back is not None and in_modules(site, skip):
             site = site.f_back
         send_location = frame_location(site)
@@ -295,9 +303,12 @@ class Guard:
             with self._lock:
                 self._silenced.add(key)
             return
+        message = RULES[code].message.format(
+            call=sent.what, registered=repr(registered), expected=repr(block.alias)
+        )
         finding = RaceFinding(
             code=code,
-            message=RULES[code].message.format(call=sent.what) + OBSERVED,
+            message=message + OBSERVED,
             library=library,
             send=send_location,
             block=block_location,
@@ -326,7 +337,11 @@ class Guard:
             return True
 
     def _read_only(self, alias: str) -> bool:
-        return alias in self.config.read_only_databases or READ_ONLY_ALIAS.search(alias) is not None
+        known = self._read_only_aliases.get(alias)
+        if known is None:
+            known = alias in self.config.read_only_databases or READ_ONLY_ALIAS.search(alias) is not None
+            self._read_only_aliases[alias] = known
+        return known
 
     def _block_location(self, block: OpenBlock) -> tuple[Location, FrameType | None]:
         if block.kind == "request":
@@ -353,6 +368,21 @@ class Guard:
         if noqa is None:
             return False
         return any(noqa.suppresses(code, line) for line in location.noqa_lines or (location.line,))
+
+
+#: Django's transaction plumbing between an ``on_commit()`` call and its callback.
+DJANGO_TRANSACTION_MODULES = ("django.db.transaction", "django.db.backends")
+
+
+def _ran_at_once_by_on_commit(caller: FrameType, skip: tuple[str, ...]) -> str | None:
+    """The alias of the connection whose ``on_commit()`` is running this send right away, if any."""
+    frame: FrameType | None = caller
+    while frame is not None and in_modules(frame, skip):
+        frame = frame.f_back
+    if frame is None or frame.f_code.co_name != "on_commit" or not in_modules(frame, ("django.db.backends",)):
+        return None
+    alias = getattr(frame.f_locals.get("self"), "alias", None)
+    return alias if isinstance(alias, str) else None
 
 
 class _Everything(NoqaFilter):
