@@ -116,6 +116,7 @@ class Guard:
         global _active
         self._watcher.close()
         self._patches.undo()
+        thread_state.blocks.clear()
         with _active_lock:
             if _active is self:
                 _active = None
@@ -277,9 +278,6 @@ class Guard:
         blocks = [block for block in self._tracker.open_blocks() if not self._read_only(block.alias)]
         if not blocks:
             return
-        sent = describe(args, kwargs)
-        if sent.identities & self._transactional:
-            return
         code_blocks = [block for block in blocks if block.kind == "code"]
         code = "OC101" if code_blocks else "OC106"
         block = (code_blocks or blocks)[-1]
@@ -298,6 +296,10 @@ class Guard:
         block_location, block_outer = self._block_location(block)
         key = finding_key(code, send_location, block_location)
         if self._seen_again(key):
+            return
+        # Described only for a new code path: a repeat costs a frame walk and a lookup.
+        sent = describe(args, kwargs)
+        if sent.identities & self._transactional:
             return
         if self._silenced_by_noqa(code, send_location) or self._silenced_by_noqa(code, block_location):
             with self._lock:
