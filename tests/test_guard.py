@@ -630,3 +630,31 @@ def test_report_and_json_shape(guard: Guard) -> None:
     assert guard.findings_since(mark) == []
     direct()
     assert guard.findings_since(mark) == [finding]
+
+
+# -- the pytest plugin's switches ----------------------------------------------
+
+
+def test_modes_and_a_path_taken_for_a_value() -> None:
+    from flake8_oncommit.runtime.pytest_plugin import parse_mode
+
+    values = ("true", "report", "1", "strict", " Strict ", "false", "off", "")
+    modes = ["report", "report", "report", "strict", "strict", "off", "off", "off"]
+    assert [parse_mode(value) for value in values] == modes
+    with pytest.raises(ValueError, match="write --oncommit-guard=report"):
+        parse_mode("tests/test_views.py")
+
+
+def test_the_plugin_imports_nothing_heavy_when_off() -> None:
+    import subprocess
+
+    code = (
+        "import sys, flake8_oncommit.runtime.pytest_plugin\n"
+        "heavy = sorted(m for m in ('libcst', 'django', 'celery', 'flake8_oncommit.runtime.guard') "
+        "if m in sys.modules)\n"
+        "print(heavy)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
