@@ -98,6 +98,11 @@ def pytest_configure(config: pytest.Config) -> None:
     guard = Guard(settings, root=config.rootpath).start()
     json_path = config.getoption("oncommit_guard_json")
     plugin = GuardPlugin(guard, strict=mode == "strict", json_path=json_path)
+    # pytest-xdist: the workers run the tests (strict mode fails them there);
+    # their findings never reach this process's summary.
+    plugin.distributed = bool(getattr(config.option, "numprocesses", None)) and not hasattr(
+        config, "workerinput"
+    )
     config.pluginmanager.register(plugin, "oncommit-guard-session")
 
 
@@ -112,6 +117,7 @@ class GuardPlugin:
         self.guard = guard
         self.strict = strict
         self.json_path = json_path
+        self.distributed = False
         self._mark = 0
 
     @pytest.hookimpl(hookwrapper=True)
@@ -143,6 +149,12 @@ class GuardPlugin:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         terminalreporter.write_sep("=", "oncommit guard")
+        if self.distributed:
+            terminalreporter.write_line(
+                "oncommit guard: the tests ran in pytest-xdist workers, whose findings are not collected "
+                "here (strict mode still fails the tests that race); run with -n 0 for the report"
+            )
+            return
         terminalreporter.write_line(self.guard.report())
         for problem in self.guard.problems:
             terminalreporter.write_line(f"oncommit guard: {problem}")

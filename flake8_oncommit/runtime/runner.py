@@ -76,6 +76,12 @@ class OnCommitGuardRunnerMixin:
             failures = int(parent.run_tests(*args, **kwargs))
         finally:
             guard.stop()
+        if int(getattr(self, "parallel", 1) or 1) > 1:
+            print(
+                "oncommit guard: tests ran in --parallel workers, whose findings are not collected "
+                "here; run with --parallel 1 for the report",
+                file=sys.stderr,
+            )
         print(guard.report(), file=sys.stderr)
         for problem in guard.problems:
             print(f"oncommit guard: {problem}", file=sys.stderr)
