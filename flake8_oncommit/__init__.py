@@ -13,13 +13,36 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .config import Config, ConfigError
-from .engine import ParseError, check_text
-from .findings import Finding
-from .fix import FixError, fix_text
-from .index import ProjectIndex
 from .version import __version__
+
+if TYPE_CHECKING:
+    from .config import Config, ConfigError
+    from .engine import ParseError
+    from .findings import Finding
+    from .fix import FixError
+    from .index import ProjectIndex
+
+# The engine (libcst) loads on first use: the test-suite guard's pytest
+# plugin imports this package at every pytest start and must cost nothing.
+_LAZY = {
+    "Config": "config",
+    "ConfigError": "config",
+    "ParseError": "engine",
+    "Finding": "findings",
+    "FixError": "fix",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "Config",
@@ -38,6 +61,8 @@ _INDEXES: dict[tuple[str, Config], ProjectIndex] = {}
 def _index(project_root: str | os.PathLike[str] | None, config: Config) -> ProjectIndex | None:
     if project_root is None:
         return None
+    from .index import ProjectIndex
+
     key = (os.path.abspath(project_root), config)
     if key not in _INDEXES:
         _INDEXES[key] = ProjectIndex(Path(key[0]), config)
@@ -59,6 +84,9 @@ def check_source(
     wrappers, tasks and helpers defined there. Raises :class:`ParseError`
     when ``source`` is not parseable Python.
     """
+    from .config import Config
+    from .engine import check_text
+
     config = config or Config()
     index = _index(project_root, config)
     return check_text(source, config, filename=filename, honour_noqa=honour_noqa, index=index).findings
@@ -77,5 +105,8 @@ def fix_source(
     :class:`FixError` when the rewrite fails verification (it is then
     never returned).
     """
+    from .config import Config
+    from .fix import fix_text
+
     config = config or Config()
     return fix_text(source, config, filename=filename, index=_index(project_root, config)).text
