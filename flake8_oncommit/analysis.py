@@ -298,7 +298,14 @@ class Analyzer(OnCommitChecks, HelperCalls):
                     )
                 assigned = names_assigned(self.functions[-1].body)
                 portable = root.value not in assigned
-        return block if portable else dataclasses.replace(block, using_portable=False)
+        if portable:
+            return block
+        code = self.module.code_for_node(using)
+        return dataclasses.replace(
+            block,
+            using_portable=False,
+            using_reason=f"the atomic block's using= ({code}) cannot be repeated here",
+        )
 
     def _locals(self, function: cst.FunctionDef) -> frozenset[str]:
         """Every name ``function`` binds (parameters, assignments, loops, defs...)."""
