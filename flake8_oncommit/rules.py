@@ -71,10 +71,17 @@ _add(
             "`oncommit-fix` wraps the call: `task.delay(a, b=c)` becomes "
             "`transaction.on_commit(partial(task.delay, a, b=c))` (arguments are "
             "still evaluated where they were), passing `using=` of the innermost "
-            "atomic block. With `--style celery`, Celery calls become "
-            "`task.delay_on_commit(...)` / `task.apply_async_on_commit(...)`. Only "
-            "expression statements are rewritten: when the result is used "
-            "(`r = task.delay()`), the finding is reported as not fixable."
+            "atomic block (read from a project wrapper's arguments when it takes the "
+            "alias). With `--style celery`, Celery calls become "
+            "`task.delay_on_commit(...)` / `task.apply_async_on_commit(...)`. A send in a "
+            "`try` whose handlers would catch its errors is deferred with the whole `try` "
+            "statement, as a nested function, when the statement is nothing but the sends. "
+            "The fix keeps everything but the moment the job is sent (proven by running "
+            "original and fixed code under real Django); where that cannot be shown, the "
+            "finding is reported as not fixable with the reason: its result is used or "
+            "awaited, a handler would no longer see broker errors, an argument passed by "
+            "reference is changed later in the block, the block's database cannot be "
+            "repeated at the enqueue, a generator argument."
         ),
         fixable=True,
         options=(
@@ -135,13 +142,14 @@ _add(
             "object is processed N times and the others never."
         ),
         bad=("for order in orders:\n    transaction.on_commit(lambda: notify.delay(order.pk))\n"),
-        good=("for order in orders:\n    transaction.on_commit(partial(notify.delay, order.pk))\n"),
+        good=("for order in orders:\n    transaction.on_commit(lambda order=order: notify.delay(order.pk))\n"),
         fix=(
-            "A lambda whose body is a single call becomes `partial(callee, args...)`, "
-            "so the arguments are evaluated at registration. A nested def passed by "
-            "name gets the names it reads as parameters bound by `partial`. When the "
-            "callback cannot be rewritten safely, the finding is reported as not "
-            "fixable."
+            "Exactly the names the loop rebinds are bound at registration, every other "
+            "read still happens at commit: a lambda gets them as default values "
+            "(`lambda item=item: notify.delay(item.pk)`), a nested def passed by name "
+            "as parameters bound with `partial`. A lambda with parameters of its own, "
+            "or a def that is decorated, takes parameters or is used elsewhere, is "
+            "reported as not fixable."
         ),
         fixable=True,
     )
