@@ -142,7 +142,10 @@ _add(
             "object is processed N times and the others never."
         ),
         bad=("for order in orders:\n    transaction.on_commit(lambda: notify.delay(order.pk))\n"),
-        good=("for order in orders:\n    transaction.on_commit(lambda order=order: notify.delay(order.pk))\n"),
+        good=(
+            "for order in orders:\n"
+            "    transaction.on_commit(lambda order=order: notify.delay(order.pk))\n"
+        ),
         fix=(
             "Exactly the names the loop rebinds are bound at registration, every other "
             "read still happens at commit: a lambda gets them as default values "
