@@ -56,7 +56,7 @@ from .planning import (
 )
 from .positions import locate
 from .recognize import Recognizer
-from .resolution import describe_callee, string_value
+from .resolution import alias_text, describe_callee, string_value
 from .rules import RULES
 from .summaries import FunctionSummary, ModuleSummary
 from .views import (
@@ -647,6 +647,8 @@ class Analyzer(OnCommitChecks, HelperCalls):
             return
         if not self.deferred:
             enqueue = self.rec.enqueue_of(node, deep=deep)
+            if enqueue is not None and self._written_as_row(enqueue):
+                enqueue = None  # a row of the block's own transaction: nothing races
             if enqueue is not None:
                 if self.writing_blocks:
                     self._report_enqueue(node, enqueue)
@@ -672,6 +674,12 @@ class Analyzer(OnCommitChecks, HelperCalls):
     def writing_blocks(self) -> list[AtomicBlock]:
         """The blocks around the current code that can write (replica blocks cannot)."""
         return [block for block in self.blocks if not block.read_only]
+
+    def _written_as_row(self, enqueue: Enqueue) -> bool:
+        """The job is a row written through Django's connection to the innermost writing block's database."""
+        if enqueue.row_alias is None or not self.writing_blocks:
+            return False
+        return alias_text(self.module, self.writing_blocks[-1].using) == enqueue.row_alias
 
     def _report_enqueue(self, node: cst.Call, enqueue: Enqueue) -> None:
         blocks = self.writing_blocks
@@ -825,7 +833,9 @@ def summarise(analyzer: Analyzer) -> ModuleSummary:
                 summary.aliases[name] = binding
             continue
         if isinstance(binding, TaskDef):
-            summary.functions[name] = FunctionSummary(task=binding.kind)
+            summary.functions[name] = FunctionSummary(
+                task=binding.kind.value, task_row_alias=binding.row_alias
+            )
             continue
         if not isinstance(binding, LocalFunction):
             continue

@@ -18,6 +18,8 @@ from typing import Union
 
 import libcst as cst
 
+from .queues.base import Kind
+
 
 class Local:
     """A name bound to something the analysis does not track."""
@@ -47,15 +49,16 @@ class Canvas:
 
 @dataclass(frozen=True)
 class TaskDef:
-    """A function decorated as a task or actor in this module.
+    """A function (or class) of this module that is a task or actor of a queue library.
 
-    ``kind`` is one of ``huey`` (calling it enqueues), ``dramatiq`` (``.send``
-    enqueues), ``rq`` (``.delay`` enqueues), ``celery``, ``django`` or
-    ``transactional`` (its delivery already waits for the commit).
+    ``kind`` says whose (:class:`~.queues.Kind`; ``TRANSACTIONAL``: its sends
+    already wait for the commit). ``row_alias``: its jobs are rows written
+    through Django's connection to that database.
     """
 
-    kind: str
+    kind: Kind
     name: str
+    row_alias: str | None = None
 
 
 @dataclass(frozen=True)

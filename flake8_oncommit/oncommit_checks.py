@@ -69,13 +69,17 @@ class OnCommitChecks:
     def _check_on_commit(self, node: cst.Call, on_commit: OnCommit) -> None:
         callback = on_commit.callback
         self._note_deferrer(callback)
+        code_blocks = [block for block in self.writing_blocks if not block.request]
+        if on_commit.twin is not None:
+            if code_blocks and self.config.selects("OC104"):
+                self._check_database(node, on_commit, code_blocks)
+            return
         if callback is None:
             return
         if isinstance(callback, cst.Call) and self.config.selects("OC102"):
             self._check_called_callback(callback)
         if self.loops and self.config.selects("OC103"):
             self._check_late_binding(callback)
-        code_blocks = [block for block in self.writing_blocks if not block.request]
         if code_blocks and self.config.selects("OC104"):
             self._check_database(node, on_commit, code_blocks)
 
@@ -197,7 +201,13 @@ class OnCommitChecks:
         )
         plan = None
         reason = None
-        if not on_commit.fixable_using:
+        if on_commit.twin is not None:
+            send = on_commit.twin.removesuffix("_on_commit")
+            reason = (
+                f"{on_commit.twin}() always registers on the default database; "
+                f"use transaction.on_commit(partial(task.{send}, ...), using=...)"
+            )
+        elif not on_commit.fixable_using:
             reason = "registered through a connection object; use transaction.on_commit(..., using=...)"
         elif not block.using_portable:
             reason = block.using_reason or "the atomic block's using= is not visible here"

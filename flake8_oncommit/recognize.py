@@ -24,7 +24,6 @@ from .names import (
     LocalFunction,
     LocalInstance,
     Marker,
-    TaskDef,
     import_bindings,
 )
 from .walk import iter_children, iter_descendants
@@ -51,16 +50,12 @@ class Recognizer(AtomicRecognizer, EnqueueRecognizer):
             cls = self.resolve(value.func)
             if isinstance(cls, LocalClass):
                 return LocalInstance(cls.node)
-            callee = cls if isinstance(cls, str) else None
-            if callee is not None:
-                if callee in lib.DJANGO_Q_RUNNABLES and not self.is_configured(
-                    callee, self.config.transactional_queues
-                ):
-                    return Marker("django-q")
-                if callee in lib.SIGNAL_CLASSES:
+            if isinstance(cls, str):
+                if cls in lib.SIGNAL_CLASSES:
                     return Marker("signal")
-                if callee in lib.HUEY_CLASSES:
-                    return Marker("huey")
+                marker = self.value_marker(cls)
+                if marker is not None:
+                    return marker
             return LOCAL
         if isinstance(value, cst.IfExp):
             for branch in (value.body, value.orelse):
@@ -75,9 +70,9 @@ class Recognizer(AtomicRecognizer, EnqueueRecognizer):
 
     def function_binding(self, node: cst.FunctionDef) -> Binding:
         for decorator in node.decorators:
-            kind = self.task_kind(decorator.decorator)
-            if kind is not None:
-                return TaskDef(kind, node.name.value)
+            task = self.task_def(decorator.decorator, node.name.value)
+            if task is not None:
+                return task
         return LocalFunction(node)
 
     def bind_statement(self, small: cst.BaseSmallStatement) -> None:

@@ -143,8 +143,7 @@ _add(
         ),
         bad=("for order in orders:\n    transaction.on_commit(lambda: notify.delay(order.pk))\n"),
         good=(
-            "for order in orders:\n"
-            "    transaction.on_commit(lambda order=order: notify.delay(order.pk))\n"
+            "for order in orders:\n    transaction.on_commit(lambda order=order: notify.delay(order.pk))\n"
         ),
         fix=(
             "Exactly the names the loop rebinds are bound at registration, every other "

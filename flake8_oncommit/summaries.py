@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 #: Bumped whenever what a summary records changes: cached summaries of an
 #: older format are recomputed.
-SUMMARY_FORMAT = 4
+SUMMARY_FORMAT = 5
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,11 @@ class FunctionSummary:
     wrapper_using_default: str | None = None
     #: ... or chosen inside the wrapper where a call site cannot repeat it
     wrapper_using_unknown: bool = False
-    #: a task/actor kind (huey, dramatiq, rq, celery, django, transactional)
+    #: a task/actor kind (a :class:`~.queues.Kind` value: huey, dramatiq, rq,
+    #: celery, django, procrastinate, transactional)
     task: str | None = None
+    #: its jobs are rows written through Django's connection to this database
+    task_row_alias: str | None = None
     #: its first enqueue outside any atomic block and not deferred
     enqueue: str | None = None
     #: it hands a callable parameter to on_commit
