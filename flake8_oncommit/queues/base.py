@@ -1,10 +1,17 @@
-"""What a queue library entry says (see :mod:`flake8_oncommit.queues`)."""
+"""What a queue library entry says (see :mod:`flake8_oncommit.queues`).
+
+Both sides of the tool read the same entry: the static analysis (which
+spellings make tasks and send jobs) and the test-suite guard (which methods
+to wrap at run time, :class:`SendPoint`; the ``describe`` functions only
+read the call's arguments and import nothing).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 
 class Kind(str, Enum):
@@ -21,6 +28,49 @@ class Kind(str, Enum):
     PROJECT = "project"
     #: delivery already waits for the commit (a transactional queue)
     TRANSACTIONAL = "transactional"
+
+
+# -- the test-suite guard's side (flake8_oncommit.runtime) ------------------------
+
+
+@dataclass(frozen=True)
+class Send:
+    """What one observed send handed over, as far as the report needs it."""
+
+    #: names the job in the message, in place of the static rule's ``{call}``
+    what: str
+    #: dotted names of the task, its classes and the queue's classes, matched
+    #: against transactional queues (built-in and ``transactional-queues``)
+    identities: frozenset[str] = frozenset()
+
+
+Describe = Callable[[tuple[Any, ...], Mapping[str, Any]], Send]
+
+
+@dataclass(frozen=True)
+class SendPoint:
+    """A method (or private function) that sends a job."""
+
+    #: the module that defines it; the guard wraps it when this is imported
+    module: str
+    #: ``Class.method``, or a function name for a module-private function
+    attribute: str
+    #: names the job from the call's arguments (``args[0]`` is ``self``)
+    describe: Describe
+    #: also wrap the overrides of subclasses, including those defined later
+    #: (brokers and backends override an abstract ``enqueue``)
+    subclasses: bool = False
+
+
+def class_names(obj: object) -> frozenset[str]:
+    """``module.Qualname`` of the object's class and every base (not ``object``)."""
+    return frozenset(f"{cls.__module__}.{cls.__qualname__}" for cls in type(obj).__mro__ if cls is not object)
+
+
+def arg_of(args: tuple[Any, ...], kwargs: Mapping[str, Any], index: int, name: str) -> Any:
+    if len(args) > index:
+        return args[index]
+    return kwargs.get(name)
 
 
 @dataclass(frozen=True)
@@ -92,3 +142,11 @@ class QueueLibrary:
     commit_aware_twins: Mapping[str, str] = field(default_factory=dict)
     #: decorators whose tasks' sends wait for the commit
     transactional_decorators: frozenset[str] = frozenset()
+
+    # -- at run time (the test-suite guard) ----------------------------------------
+    #: the methods the guard wraps, at the layer every way of sending goes through
+    send_points: tuple[SendPoint, ...] = ()
+    #: module prefixes whose frames are the library's own (besides ``packages``)
+    frame_packages: tuple[str, ...] = ()
+    #: classes (``module.Qualname``) whose sends write the job in the caller's transaction
+    transactional_classes: frozenset[str] = frozenset()

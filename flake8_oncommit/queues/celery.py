@@ -8,9 +8,34 @@ have no ``__call__`` of their own: calling one runs ``celery.map`` inline.
 
 from __future__ import annotations
 
-from .base import Kind, QueueLibrary
+from collections.abc import Mapping
+from typing import Any
+
+from .base import Kind, QueueLibrary, Send, SendPoint, arg_of, class_names
 
 _CANVAS = ("celery", "celery.canvas")
+
+# -- at run time: what a send handed over, for the guard's report
+
+
+def _celery_task(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Send:
+    task = args[0]
+    name = str(getattr(task, "name", type(task).__name__))
+    return Send(f"Celery task {name!r}", class_names(task) | {name})
+
+
+def _celery_send_task(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Send:
+    name = str(arg_of(args, kwargs, 1, "name"))
+    return Send(f"Celery send_task({name!r})", class_names(args[0]) | {name})
+
+
+def _celery_canvas(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Send:
+    signature = args[0]
+    task = signature.get("task") if isinstance(signature, dict) else None
+    if isinstance(task, str):
+        return Send(f"Celery task {task!r} (signature)", class_names(signature) | {task})
+    return Send(f"Celery {type(signature).__name__}", class_names(signature))
+
 
 CELERY = QueueLibrary(
     kind=Kind.CELERY,
@@ -33,4 +58,14 @@ CELERY = QueueLibrary(
     composite_methods=frozenset({"chunks"}),
     pipes=True,
     commit_aware_twins={"delay": "delay_on_commit", "apply_async": "apply_async_on_commit"},
+    send_points=(
+        # delay() calls apply_async(); apply_async() ends in app.send_task()
+        # (or runs the task inline under task_always_eager): one report, at
+        # the outermost of these.
+        SendPoint("celery.app.task", "Task.apply_async", _celery_task, subclasses=True),
+        SendPoint("celery.app.base", "Celery.send_task", _celery_send_task, subclasses=True),
+        # chain/group/chord run inline under task_always_eager without calling
+        # Task.apply_async: their own apply_async is the send.
+        SendPoint("celery.canvas", "Signature.apply_async", _celery_canvas, subclasses=True),
+    ),
 )

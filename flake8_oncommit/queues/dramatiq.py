@@ -8,7 +8,19 @@ a file that imports Dramatiq and does not come from a signals module.
 
 from __future__ import annotations
 
-from .base import Kind, QueueLibrary
+from collections.abc import Mapping
+from typing import Any
+
+from .base import Kind, QueueLibrary, Send, SendPoint, arg_of, class_names
+
+# -- at run time: what a send handed over, for the guard's report
+
+
+def _dramatiq_message(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Send:
+    broker, message = args[0], arg_of(args, kwargs, 1, "message")
+    actor = str(getattr(message, "actor_name", "?"))
+    return Send(f"Dramatiq actor {actor!r}", class_names(broker) | {actor})
+
 
 DRAMATIQ = QueueLibrary(
     kind=Kind.DRAMATIQ,
@@ -20,5 +32,10 @@ DRAMATIQ = QueueLibrary(
     task_send_methods=frozenset({"send", "send_with_options"}),
     runnables=frozenset(
         {"dramatiq.group", "dramatiq.pipeline", "dramatiq.composition.group", "dramatiq.composition.pipeline"}
+    ),
+    send_points=(
+        # actor.send(), send_with_options(), pipelines and groups all call
+        # broker.enqueue(); every broker overrides it.
+        SendPoint("dramatiq.broker", "Broker.enqueue", _dramatiq_message, subclasses=True),
     ),
 )

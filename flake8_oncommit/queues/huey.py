@@ -8,7 +8,10 @@ storage class: none writes through Django's connection).
 
 from __future__ import annotations
 
-from .base import Kind, QueueLibrary
+from collections.abc import Mapping
+from typing import Any
+
+from .base import Kind, QueueLibrary, Send, SendPoint, arg_of, class_names
 
 _DJHUEY = "huey.contrib.djhuey"
 _DECORATORS = ("task", "db_task", "periodic_task", "db_periodic_task")
@@ -25,6 +28,15 @@ _CLASSES = (
     "BlackHoleHuey",
     "PostgresHuey",
 )
+
+# -- at run time: what a send handed over, for the guard's report
+
+
+def _huey_task(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Send:
+    task = arg_of(args, kwargs, 1, "task")
+    name = str(getattr(task, "name", type(task).__name__))
+    return Send(f"Huey task {name!r}", class_names(task) | class_names(args[0]) | {name})
+
 
 HUEY = QueueLibrary(
     kind=Kind.HUEY,
@@ -46,4 +58,8 @@ HUEY = QueueLibrary(
     task_send_methods=frozenset({"schedule", "map"}),
     send_functions=frozenset({f"{_DJHUEY}.enqueue"}),
     transactional_decorators=frozenset({f"{_DJHUEY}.on_commit_task"}),
+    send_points=(
+        # Calling a @task function, .schedule() and groups/chords end here.
+        SendPoint("huey.api", "Huey.enqueue", _huey_task, subclasses=True),
+    ),
 )

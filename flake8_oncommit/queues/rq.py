@@ -7,7 +7,19 @@ scheduler (Huey tasks and django-q have a ``schedule`` too).
 
 from __future__ import annotations
 
-from .base import Kind, QueueLibrary
+from collections.abc import Mapping
+from typing import Any
+
+from .base import Kind, QueueLibrary, Send, SendPoint, class_names
+
+# -- at run time: what a send handed over, for the guard's report
+
+
+def _rq_queue(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Send:
+    queue = args[0]
+    name = getattr(queue, "name", "?")
+    return Send(f"RQ job (queue {name!r})", class_names(queue))
+
 
 RQ = QueueLibrary(
     kind=Kind.RQ,
@@ -28,4 +40,12 @@ RQ = QueueLibrary(
         }
     ),
     scheduler_methods=frozenset({"schedule", "cron", "enqueue_at", "enqueue_in"}),
+    send_points=(
+        # enqueue() and @job.delay() call enqueue_call(), which calls enqueue_job().
+        SendPoint("rq.queue", "Queue.enqueue_call", _rq_queue, subclasses=True),
+        SendPoint("rq.queue", "Queue.enqueue_job", _rq_queue, subclasses=True),
+        SendPoint("rq.queue", "Queue.enqueue_many", _rq_queue, subclasses=True),
+        # enqueue_at() and enqueue_in() end here.
+        SendPoint("rq.queue", "Queue.schedule_job", _rq_queue, subclasses=True),
+    ),
 )

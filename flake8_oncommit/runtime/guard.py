@@ -85,7 +85,7 @@ class Guard:
         self._watcher = ImportWatcher()
         self._tracker = BlockTracker()
         self._transactional = frozenset(config.transactional_queues).union(
-            *(library.transactional for library in LIBRARIES)
+            *(library.transactional_classes for library in LIBRARIES)
         )
         self._configured_done: set[str] = set()
         self._read_only_aliases: dict[str, bool] = {}
@@ -175,10 +175,14 @@ class Guard:
     def _install_point(self, library: QueueLibrary, point: SendPoint, module: ModuleType) -> None:
         found = resolve(module, point.attribute)
         if found is None:
-            self.problems.append(f"{library.name}: {point.module}.{point.attribute} not found (version?)")
+            self.problems.append(
+                f"{library.kind.value}: {point.module}.{point.attribute} not found (version?)"
+            )
             return
         owner, name = found
-        wrap = self._send_wrapper(library.name, library.packages, point.describe)
+        wrap = self._send_wrapper(
+            library.kind.value, (*library.packages, *library.frame_packages), point.describe
+        )
         if isinstance(owner, type):
             if point.subclasses:
                 self._patches.wrap_with_subclasses(owner, name, wrap)
@@ -186,7 +190,7 @@ class Guard:
                 self._patches.wrap_method(owner, name, wrap)
         else:
             self._patches.replace(owner, name, wrap(getattr(owner, name)))
-        self.hooked.append(library.name)
+        self.hooked.append(library.kind.value)
 
     def _watch_configured(self, dotted: str) -> None:
         """``enqueue-functions``: ``pkg.module.func`` or ``pkg.module.Class.method``."""
