@@ -532,9 +532,7 @@ class Analyzer(OnCommitChecks, HelperCalls):
                     self._report_enqueue(node, enqueue)
                 owner = self.owners[-1] if self.owners else None
                 if owner is not None:
-                    self.graph.direct.setdefault(id(owner), self.describe(node))
-                    if not deep:
-                        self.graph.free_direct.setdefault(id(owner), self.describe(node))
+                    self.graph.add_enqueue(owner, node, self.describe(node), free=not deep)
             else:
                 self._note_local_call(node)
         self.walk_children(node)
@@ -629,6 +627,8 @@ def summarise(analyzer: Analyzer) -> ModuleSummary:
     rec = analyzer.rec
     graph = analyzer.graph
     summary = ModuleSummary()
+    #: functions that can be a step of an OC105 chain: their lines are recorded
+    chained: list[tuple[str, cst.FunctionDef]] = []
     for name, binding in rec.names.scopes[0].bindings.items():
         if isinstance(binding, str):
             if "." in binding and binding.split(".", 1)[0] not in NOT_PROJECT_PACKAGES:
@@ -648,14 +648,37 @@ def summarise(analyzer: Analyzer) -> ModuleSummary:
             enqueue=graph.free_direct.get(key),
             deferrer=key in graph.deferrers,
             calls=tuple(dict.fromkeys(graph.free_calls.get(key, ()))),
+            covered=key in graph.covered,
         )
-        if found != FunctionSummary():
+        if found != FunctionSummary(covered=found.covered):
             summary.functions[name] = found
+            if found.enqueue is not None or found.calls:
+                chained.append((name, binding.node))
+    _add_lines(analyzer, summary, chained)
     summary.view_classes = tuple(dict.fromkeys(analyzer.module_view_classes))
     summary.commit_aware_task_bases = tuple(
         name for name, binding in rec.names.scopes[0].bindings.items() if binding == COMMIT_AWARE_TASK_BASE
     )
     return summary
+
+
+def _add_lines(
+    analyzer: Analyzer, summary: ModuleSummary, chained: list[tuple[str, cst.FunctionDef]]
+) -> None:
+    """Where each chain step is, for OC105 messages in other modules: one pass for all."""
+    direct = analyzer.graph.direct_nodes
+    nodes: list[cst.CSTNode] = [function.name for _, function in chained]
+    nodes += [direct[id(function)] for _, function in chained if id(function) in direct]
+    if not nodes:
+        return
+    spans = locate(analyzer.module, nodes)
+    for name, function in chained:
+        enqueue = direct.get(id(function))
+        summary.functions[name] = dataclasses.replace(
+            summary.functions[name],
+            line=spans.get(id(function.name), (0,))[0],
+            enqueue_line=spans.get(id(enqueue), (0,))[0] if enqueue is not None else 0,
+        )
 
 
 def names_assigned_target(target: cst.BaseExpression) -> set[str]:

@@ -44,6 +44,8 @@ class FixOutcome:
     #: findings before the fix (all of them, fixable or not)
     findings: list[Finding] = field(default_factory=list)
     fixed: list[Finding] = field(default_factory=list)
+    #: findings of the rewritten text (its verification's re-check)
+    after: list[Finding] | None = None
 
     @property
     def changed(self) -> bool:
@@ -51,6 +53,10 @@ class FixOutcome:
 
     @property
     def remaining(self) -> list[Finding]:
+        """What is left: the re-check of the rewrite (its line numbers; a fix may also
+        have resolved an OC105 of the same file), or the findings not fixed."""
+        if self.after is not None:
+            return list(self.after)
         fixed = set(self.fixed)
         return [finding for finding in self.findings if finding not in fixed]
 
@@ -377,11 +383,12 @@ def fix_text(
     try:
         new_module = apply_fixes(module, plans, result.analysis.module_bindings, config.style)
         new_text = new_module.code
-        verify(new_text, config, filename=filename, original=result.text, index=index)
+        again = verify(new_text, config, filename=filename, original=result.text, index=index)
     except RecursionError:
         raise FixError("too deeply nested to rewrite (RecursionError)") from None
     outcome.text = new_text
     outcome.fixed = [finding for finding, _ in fixable]
+    outcome.after = again.findings
     return outcome
 
 
@@ -392,8 +399,8 @@ def verify(
     filename: str = "<string>",
     original: str | None = None,
     index: ProjectIndex | None = None,
-) -> None:
-    """The checks every rewrite must pass before it may be written.
+) -> CheckResult:
+    """The checks every rewrite must pass before it may be written; returns the re-check.
 
     It parses (libcst, and ``compile()`` when this interpreter could compile
     the original), re-checking finds nothing fixable, and fixing it again
@@ -416,6 +423,7 @@ def verify(
         raise FixError(f"the rewrite still has a fixable finding: {first.code} at line {first.line}")
     if fix_text(text, config, filename=filename, result=again, index=index).text != text:
         raise FixError("fixing the rewrite again would change it (not idempotent)")
+    return again
 
 
 def compiles(text: str, filename: str) -> bool:

@@ -280,6 +280,18 @@ _add(
 
 #: The pseudo-code used for files that cannot be read or parsed.
 PARSE_ERROR_CODE = "OC000"
+#: The pseudo-code of an unused noqa code (``--report-unused-noqa``, ruff's RUF100).
+UNUSED_NOQA_CODE = "OC100"
+
+#: The project's home, and the rule reference in it (SARIF ``helpUri``, links on a terminal).
+INFORMATION_URI = "https://github.com/flake8-oncommit/flake8-oncommit"
+RULES_DOC_URL = f"{INFORMATION_URI}/blob/main/docs/rules.md"
+
+
+def rule_url(code: str) -> str:
+    """Where ``code`` is documented: its section of docs/rules.md."""
+    return f"{RULES_DOC_URL}#{code.lower()}"
+
 
 #: Every code is selected by default; opt-in rules also need their setting.
 DEFAULT_SELECT: frozenset[str] = frozenset(RULES)
