@@ -11,14 +11,16 @@ The library API for other tools::
 
 from __future__ import annotations
 
+import ast
 import os
 from pathlib import Path
 
 from .config import Config, ConfigError
-from .engine import ParseError, check_text
+from .engine import ParseError, check_text, parse
 from .findings import Finding
 from .fix import FixError, fix_text
 from .index import ProjectIndex
+from .settings_scan import with_project_settings
 from .version import __version__
 
 __all__ = [
@@ -59,9 +61,12 @@ def check_source(
     wrappers, tasks and helpers defined there. Raises :class:`ParseError`
     when ``source`` is not parseable Python.
     """
-    config = config or Config()
+    config = _settled(config or Config(), project_root).for_path(filename)
     index = _index(project_root, config)
-    return check_text(source, config, filename=filename, honour_noqa=honour_noqa, index=index).findings
+    result = check_text(source, config, filename=filename, honour_noqa=honour_noqa, index=index)
+    if result.analysis is None:
+        _must_parse(source)
+    return result.findings
 
 
 def fix_source(
@@ -77,5 +82,25 @@ def fix_source(
     :class:`FixError` when the rewrite fails verification (it is then
     never returned).
     """
-    config = config or Config()
-    return fix_text(source, config, filename=filename, index=_index(project_root, config)).text
+    config = _settled(config or Config(), project_root).for_path(filename)
+    outcome = fix_text(source, config, filename=filename, index=_index(project_root, config))
+    if not outcome.changed and not outcome.findings:
+        _must_parse(source)
+    return outcome.text
+
+
+def _settled(config: Config, project_root: str | os.PathLike[str] | None) -> Config:
+    """With a project, what its settings say (``atomic-requests = auto``, django-q's ORM
+    broker), as both front ends do; without one, ``auto`` finds nothing."""
+    if project_root is None:
+        return config
+    return with_project_settings(config, Path(os.path.abspath(project_root)))[0]
+
+
+def _must_parse(source: str) -> None:
+    """Raise :class:`ParseError` for text that is not Python, even where the pre-check
+    found nothing to look for and skipped the parse (the promise of this API)."""
+    try:
+        compile(source, "<string>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        parse(source)  # the engine's own error and position (legacy async repaired)

@@ -53,6 +53,7 @@ from .views import (
     request_methods,
 )
 from .walk import NODE_CLASSES, child_fields, names_assigned, parameter_names
+from .where import admin_block, fill_messages, opened
 
 
 @dataclass
@@ -122,6 +123,8 @@ class Analyzer(OnCommitChecks, HelperCalls):
         self.owners: list[cst.FunctionDef | None] = []
         self.graph = CallGraph()
         self.block_calls: list[BlockCall] = []
+        #: OC101/OC106 findings whose message names their block's line, filled after the walk
+        self.pending_where: list[tuple[RawFinding, AtomicBlock, str]] = []
         self.signal_sends: list[cst.Call] = []
         #: classes of this module known to be views / admins (their subclasses are too)
         self.view_classes: set[str] = set()
@@ -160,6 +163,7 @@ class Analyzer(OnCommitChecks, HelperCalls):
             self.walk(statement)
         if self.config.selects("OC105") and not self.summary_only:
             self._report_helpers()
+        fill_messages(self.module, self.pending_where, self.config)
         return Analysis(self.module, self.findings, self.rec.names.scopes[0].bindings)
 
     def walk(self, node: cst.CSTNode) -> None:
@@ -196,7 +200,7 @@ class Analyzer(OnCommitChecks, HelperCalls):
             self.walk(decorator.decorator)
             found = rec.atomic_decorator(decorator.decorator)
             if found is not None:
-                block = self._portable(found, node)
+                block = opened(self._portable(found, node), decorator.decorator, decorator=True)
             if self.atomic_requests and rec.is_non_atomic_requests(decorator.decorator):
                 exempt = True
         self._walk_parameter_defaults(node.params)
@@ -267,7 +271,7 @@ class Analyzer(OnCommitChecks, HelperCalls):
     def _class_block(self, method: str) -> AtomicBlock | None:
         info = self.classes[-1]
         if method in info.admin_methods and (info.block is None or method not in info.atomic_methods):
-            return AtomicBlock(None)
+            return admin_block(method)
         if info.block is None:
             return None
         if method in info.atomic_methods:
@@ -386,7 +390,7 @@ class Analyzer(OnCommitChecks, HelperCalls):
         )
         if method is None:
             return
-        info.block = block
+        info.block = opened(block, decorator, decorator=True)
         if method == "dispatch":
             info.all_methods = True
         else:
@@ -401,7 +405,7 @@ class Analyzer(OnCommitChecks, HelperCalls):
                 for decorator in statement.decorators:
                     block = self.rec.atomic_decorator(decorator.decorator)
                     if block is not None and info.block is None:
-                        info.block = block
+                        info.block = opened(block, decorator.decorator, decorator=True)
                         info.all_methods = True
                     if self.atomic_requests and self.rec.is_non_atomic_requests(decorator.decorator):
                         exempt = True
@@ -410,17 +414,17 @@ class Analyzer(OnCommitChecks, HelperCalls):
     # -- statements ------------------------------------------------------------
 
     def _visit_with(self, node: cst.With) -> None:
-        opened = 0
+        count = 0
         for item in node.items:
             self.walk(item.item)
             block = self.rec.atomic_of(item.item)
             if item.asname is not None:
                 self.rec.bind_target(item.asname.name, LOCAL)
             if block is not None:
-                self.blocks.append(self._portable(block, None))
-                opened += 1
+                self.blocks.append(opened(self._portable(block, None), item.item, decorator=False))
+                count += 1
         self.walk(node.body)
-        for _ in range(opened):
+        for _ in range(count):
             self.blocks.pop()
 
     def _visit_expr(self, node: cst.Expr) -> None:
@@ -558,9 +562,13 @@ class Analyzer(OnCommitChecks, HelperCalls):
         if not self.config.selects(code):
             return
         block = (code_blocks or blocks)[-1]
-        message = RULES[code].message.format(call=self.describe(node))
+        # The message names where the transaction opens: the outermost block.
+        described = self.describe(node)
+        message = RULES[code].message.format(call=described, where="an atomic block")
         reason = None
-        if node is not self.statement_value:
+        if isinstance(self.statement_value, cst.Await) and self.statement_value.expression is node:
+            reason = _AWAITED
+        elif node is not self.statement_value:
             reason = "its result is used"
         elif not block.using_portable:
             reason = "the atomic block's using= cannot be repeated here"
@@ -575,7 +583,10 @@ class Analyzer(OnCommitChecks, HelperCalls):
                 site=self.site(),
                 legacy_async=self._is_legacy_async(node),
             )
-        self.findings.append(RawFinding(code, node, message, fix, reason))
+        finding = RawFinding(code, node, message, fix, reason)
+        self.findings.append(finding)
+        if not self.summary_only:
+            self.pending_where.append((finding, (code_blocks or blocks)[0], described))
 
     # -- settings (OC107) ------------------------------------------------------
 
@@ -614,6 +625,10 @@ class Analyzer(OnCommitChecks, HelperCalls):
             return False
         span = locate(self.module, [name]).get(id(name))
         return span is not None and (span[0], span[1]) in self.legacy_async
+
+
+#: Why ``await task.aenqueue()`` is not rewritten.
+_AWAITED = "it is awaited, and on_commit() would call it without awaiting: defer the synchronous enqueue()"
 
 
 def _methods(node: cst.ClassDef) -> dict[str, cst.FunctionDef]:

@@ -70,8 +70,16 @@ class Config:
     force_exclude: bool = False
 
     def selects(self, code: str) -> bool:
-        """Whether ``code`` is on (``OC1`` selects every OC1xx code)."""
-        return code.startswith(tuple(self.select)) and not code.startswith(tuple(self.ignore))
+        """Whether ``code`` is on (``OC1`` selects every OC1xx code).
+
+        As in flake8 and ruff, the more specific entry wins: ``select = OC105``
+        with ``ignore = OC1`` keeps OC105 on; a tie goes to ``ignore``.
+        """
+        selected = max((len(prefix) for prefix in self.select if code.startswith(prefix)), default=-1)
+        if selected < 0:
+            return False
+        ignored = max((len(prefix) for prefix in self.ignore if code.startswith(prefix)), default=-1)
+        return selected > ignored
 
     def for_path(self, path: str) -> Config:
         """This configuration with the ``per-file-ignores`` that match ``path`` applied."""

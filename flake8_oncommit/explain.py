@@ -19,7 +19,6 @@ _EXAMPLE = {
     "expected": '"billing"',
     "chain": "notify() at line 4 -> send_email.delay() at line 5",
     "where": "transaction.atomic() opened at line 12",
-    "request": "the request transaction (ATOMIC_REQUESTS, shop/settings.py:40)",
 }
 
 PSEUDO_CODES = {
@@ -37,7 +36,10 @@ PSEUDO_CODES = {
 
 
 #: Per rule, what differs from :data:`_EXAMPLE`.
-_EXAMPLE_FOR = {"OC105": {"call": "notify()"}}
+_EXAMPLE_FOR = {
+    "OC105": {"call": "notify()"},
+    "OC106": {"where": "the request transaction (ATOMIC_REQUESTS, shop/settings.py:40)"},
+}
 
 
 def example_message(code: str) -> str:

@@ -42,7 +42,7 @@ _add(
         code="OC101",
         name="enqueue-in-atomic",
         message=(
-            "{call} enqueued inside transaction.atomic() before commit; a worker "
+            "{call} enqueued inside {where} before commit; a worker "
             "may run it before the data is visible - defer it with "
             "transaction.on_commit()"
         ),
@@ -223,9 +223,8 @@ _add(
         code="OC106",
         name="enqueue-in-atomic-request",
         message=(
-            "{call} enqueued in a view while ATOMIC_REQUESTS wraps every request in "
-            "a transaction; a worker may run it before commit - defer it with "
-            "transaction.on_commit()"
+            "{call} enqueued in a view, inside {where}; a worker may run it "
+            "before commit - defer it with transaction.on_commit()"
         ),
         summary="A view enqueues a task while ATOMIC_REQUESTS makes every request atomic.",
         why=(
