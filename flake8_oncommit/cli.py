@@ -213,7 +213,9 @@ def _unused_noqa(text: str, config: Config, path: str, index: ProjectIndex | Non
         return []
 
     def selected(code: str) -> bool:
-        return any(config.selects(rule) for rule in RULES if rule.startswith(code))
+        # A prefix (``OC1``) only when this run checks every rule it covers.
+        covered = [rule for rule in RULES if rule.startswith(code)]
+        return bool(covered) and all(config.selects(rule) for rule in covered)
 
     return unused_noqa(text, every, selected)
 

@@ -98,7 +98,7 @@ def _check_config_keys(options: Any) -> None:
         parser, _ = load_config(
             config=getattr(options, "config", None),
             extra=list(getattr(options, "append_config", None) or []),
-            isolated=bool(getattr(options, "isolated", False)),
+            isolated=_isolated(options),
         )
     except Exception:  # flake8 internals moved: skip the extra check
         return
@@ -130,7 +130,7 @@ def config_from_flake8(options: Any) -> Config:
 
 def _pyproject_config(options: Any) -> Config:
     """``[tool.flake8-oncommit]`` of the nearest pyproject.toml, with flake8's specific selections."""
-    if getattr(options, "isolated", False):
+    if _isolated(options):
         return Config()
     found = find_pyproject(_start_of(options))
     if found is None:
@@ -150,6 +150,15 @@ def _pyproject_config(options: Any) -> Config:
     return dataclasses.replace(
         config, select=config.select | specific, ignore=frozenset(config.ignore - specific)
     )
+
+
+def _isolated(options: Any) -> bool:
+    """flake8 ``--isolated``: no configuration file at all.
+
+    flake8 parses it in a preliminary pass and leaves it out of the options
+    plugins see (there it is always False), so the command line is read too.
+    """
+    return bool(getattr(options, "isolated", False)) or "--isolated" in sys.argv[1:]
 
 
 def _start_of(options: Any) -> Path:

@@ -292,5 +292,6 @@ def rule_url(code: str) -> str:
     return f"{RULES_DOC_URL}#{code.lower()}"
 
 
-#: Every code is selected by default; opt-in rules also need their setting.
-DEFAULT_SELECT: frozenset[str] = frozenset(RULES)
+#: Every code is selected by default; opt-in rules also need their setting. The
+#: bare prefix, so that any configured ``ignore`` (``OC1``) is more specific.
+DEFAULT_SELECT: frozenset[str] = frozenset({"OC"})

@@ -83,7 +83,7 @@ def test_hook_definitions() -> None:
     for needle in (
         "id: oncommit-fix",
         "id: oncommit-check",
-        "entry: oncommit-fix --check",
+        "entry: oncommit-fix --check --force-exclude",
         "language: python",
         "types: [python]",
     ):
