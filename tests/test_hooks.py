@@ -112,7 +112,7 @@ def test_check_hook_batches_report_once_and_honour_exclusions(user_repo: Path, h
     assert "ATOMIC_REQUESTS is on" not in output
     assert "files checked" not in output
     summaries = [line for line in output.splitlines() if line.startswith("oncommit-fix: ")]
-    assert summaries and all(line.endswith("found (OC101 x%s)" % line.split()[1]) for line in summaries)
+    assert summaries and all(line.endswith(f"found (OC101 x{line.split()[1]})") for line in summaries)
     assert sum(int(line.split()[1]) for line in summaries) == 7
 
 
