@@ -93,13 +93,13 @@ def _merged(comment: str, codes: set[str]) -> str | None:
     found = _codes_of(comment)
     if found is None:
         return f"{comment.rstrip()}  # noqa: {', '.join(sorted(codes))}"
-    start, end, present = found
+    _, end, present = found
     if not present:
         return None  # a bare noqa already silences everything on the line
     missing = sorted(code for code in codes if code not in present)
     if not missing:
         return None
-    return comment[:start] + ", ".join([*present, *missing]) + comment[end:]
+    return comment[:end] + ", " + ", ".join(missing) + comment[end:]
 
 
 def unused_noqa(text: str, findings: Sequence[Finding], selected: Callable[[str], bool]) -> list[Finding]:

@@ -531,7 +531,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 summary.failed += 1
                 print(f"{result.path}: {result.error}", file=sys.stderr)
             if result.changed:
-                summary.changed.append((result.path, result.fixed))
+                summary.changed.append((result.path, result.fixed, result.noqa_added))
                 if result.noqa_added:
                     summary.noqa_added += result.noqa_added
                     summary.noqa_files += 1

@@ -42,8 +42,8 @@ class RunSummary:
 
     mode: str
     files: int = 0
-    #: (path, fixes) of each file changed (or that would change, with --diff)
-    changed: list[tuple[str, int]] = field(default_factory=list)
+    #: (path, fixes, noqa comments added) of each file changed (or that would change, with --diff)
+    changed: list[tuple[str, int, int]] = field(default_factory=list)
     fixed: Counter[str] = field(default_factory=Counter)
     left: Counter[str] = field(default_factory=Counter)
     unreadable: int = 0
@@ -72,9 +72,19 @@ class RunSummary:
         )
 
     def changed_lines(self, style: Style = PLAIN) -> list[str]:
-        """``fixed shop/views.py (2)`` per file (``would fix`` with --diff)."""
-        verb = "would fix" if self.mode == "diff" else "fixed"
-        return [f"{style.paint(verb, 'green')} {path} ({count})" for path, count in self.changed if count]
+        """``fixed shop/views.py (2)`` per file (``would fix`` with --diff), and the noqa comments added."""
+        diff = self.mode == "diff"
+        lines = []
+        for path, fixed, noqa in self.changed:
+            if fixed:
+                line = f"{style.paint('would fix' if diff else 'fixed', 'green')} {path} ({fixed})"
+                if noqa:
+                    line += f", {_plural(noqa, 'noqa comment')}"
+                lines.append(line)
+            elif noqa:
+                verb = "would add" if diff else "added"
+                lines.append(f"{style.paint(verb, 'yellow')} {_plural(noqa, 'noqa comment')} to {path}")
+        return lines
 
     def line(self, *, batch: bool = False, style: Style = PLAIN) -> str | None:
         """The summary, or None when a pre-commit batch has nothing to say."""
@@ -82,7 +92,7 @@ class RunSummary:
             return None
         parts = []
         fixed = sum(self.fixed.values())
-        files_changed = sum(1 for _, count in self.changed if count)
+        files_changed = sum(1 for _, count, _ in self.changed if count)
         if fixed:
             verb = "would be fixed" if self.mode == "diff" else "fixed"
             parts.append(style.paint(f"{fixed} {verb} in {_plural(files_changed, 'file')}", "green"))

@@ -206,6 +206,7 @@ def test_library_still_accepts_what_the_precheck_skips() -> None:
 # Bug 6: output under pre-commit, which runs the hook once per batch
 
 
+@pytest.mark.heavy
 def test_settings_notes_only_on_request_and_batches_say_only_what_they_did(tmp_path: Path) -> None:
     project = write(
         tmp_path,
@@ -232,6 +233,7 @@ def test_settings_notes_only_on_request_and_batches_say_only_what_they_did(tmp_p
 # Bug 7: the command line's --select wins over the file
 
 
+@pytest.mark.heavy
 def test_cli_select_reenables_a_code_the_file_ignores(tmp_path: Path) -> None:
     project = write(tmp_path, HELPERS)
     (project / "pyproject.toml").write_text('[tool.flake8-oncommit]\nignore = ["OC105"]\n')
@@ -268,6 +270,7 @@ def test_flake8_bare_atomic_requests_does_not_swallow_the_path(tmp_path: Path) -
 # atomic-requests defaults to auto
 
 
+@pytest.mark.heavy
 def test_atomic_requests_is_auto_by_default_in_both_front_ends(tmp_path: Path) -> None:
     project = write(tmp_path, {"manage.py": "", "blog/views.py": VIEW})
     assert oncommit_fix("--check", "blog", cwd=project).stdout == ""
@@ -350,6 +353,7 @@ def _paths(output: str) -> list[str]:
     return sorted(line.split(":", 1)[0].removeprefix("./") for line in codes(output))
 
 
+@pytest.mark.heavy
 def test_exclude_extend_exclude_and_per_file_ignores(tmp_path: Path) -> None:
     project = _tree(tmp_path)
     every = _paths(oncommit_fix("--check", ".", cwd=project).stdout)
@@ -386,6 +390,7 @@ def test_per_file_ignores_also_stop_the_fix(tmp_path: Path) -> None:
     assert (project / "shop" / "legacy" / "old.py").read_text() == BAD
 
 
+@pytest.mark.heavy
 def test_force_exclude_applies_to_explicit_paths(tmp_path: Path) -> None:
     project = _tree(tmp_path)
     (project / "pyproject.toml").write_text('[tool.flake8-oncommit]\nextend-exclude = ["shop/out"]\n')
@@ -405,6 +410,7 @@ def git(*args: str, cwd: Path) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
+@pytest.mark.heavy
 def test_gitignore_is_respected_when_walking_a_work_tree(tmp_path: Path) -> None:
     if subprocess.run(["git", "--version"], capture_output=True).returncode != 0:
         pytest.skip("git is not installed")
@@ -443,6 +449,7 @@ def test_a_path_without_python_files_warns_and_exits_0(tmp_path: Path) -> None:
 # Configuration errors name the key
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize(
     ("pyproject", "message"),
     [
@@ -482,6 +489,7 @@ WRAPPED = """\
     """
 
 
+@pytest.mark.heavy
 def test_flake8_reads_the_pyproject_and_its_own_options_win(tmp_path: Path) -> None:
     project = write(tmp_path, {"app.py": WRAPPED})
     assert flake8("--select=OC", "app.py", cwd=project).stdout == ""
@@ -521,6 +529,7 @@ BACKLOG = """\
     """
 
 
+@pytest.mark.heavy
 def test_add_noqa_then_check_is_clean_in_both_front_ends(tmp_path: Path) -> None:
     project = write(tmp_path, {"shop/views.py": BACKLOG})
     proc = oncommit_fix("--add-noqa", "shop", cwd=project)
