@@ -33,15 +33,30 @@ import libcst as cst
 from .atomic import AtomicBlock
 from .config import DEFAULT_CONFIG, Config
 from .enqueues import Enqueue
-from .findings import DeferCall, RawFinding, Site
+from .findings import DeferCall, DeferStatement, RawFinding, Site
 from .helpers import BlockCall, CallGraph, HelperCalls
 from .index import ProjectIndex
 from .libraries import NOT_PROJECT_PACKAGES
 from .names import COMMIT_AWARE_TASK_BASE, LOCAL, Binding, LocalFunction, TaskDef, dotted_name
 from .oncommit_checks import Loop, OnCommitChecks
+from .planning import (
+    AWAIT_REASON,
+    GENERATOR_REASON,
+    SUPPRESS_REASON,
+    TRY_REASON,
+    Guard,
+    catches_send_errors,
+    changed_later,
+    data_names,
+    generator_argument,
+    read_by,
+    rebound_later,
+    try_statement_sends,
+    whole_try_refusal,
+)
 from .positions import locate
 from .recognize import Recognizer
-from .resolution import describe_callee, string_value
+from .resolution import alias_text, describe_callee, string_value
 from .rules import RULES
 from .summaries import FunctionSummary, ModuleSummary
 from .views import (
@@ -52,7 +67,7 @@ from .views import (
     methods_reached,
     request_methods,
 )
-from .walk import NODE_CLASSES, child_fields, names_assigned, parameter_names
+from .walk import NODE_CLASSES, body_runs_later, child_fields, names_assigned, parameter_names
 from .where import admin_block, fill_messages, opened
 
 
@@ -126,6 +141,12 @@ class Analyzer(OnCommitChecks, HelperCalls):
         #: OC101/OC106 findings whose message names their block's line, filled after the walk
         self.pending_where: list[tuple[RawFinding, AtomicBlock, str]] = []
         self.signal_sends: list[cst.Call] = []
+        #: what could catch a send's errors around the current code (this function only)
+        self.guards: list[Guard] = []
+        #: ``with ExitStack() as name``: the atomic blocks entered into each
+        self.exit_stacks: dict[str, int] = {}
+        #: whole ``try`` statements deferred as one, shared by their sends' findings
+        self._try_plans: dict[int, tuple[DeferStatement | None, str | None]] = {}
         #: classes of this module known to be views / admins (their subclasses are too)
         self.view_classes: set[str] = set()
         self.module_view_classes: list[str] = []
@@ -148,6 +169,9 @@ class Analyzer(OnCommitChecks, HelperCalls):
             cst.While: self._visit_while,  # type: ignore[dict-item]
             cst.NamedExpr: self._visit_namedexpr,  # type: ignore[dict-item]
             cst.ExceptHandler: self._visit_except,  # type: ignore[dict-item]
+            cst.Try: self._visit_try,  # type: ignore[dict-item]
+            cst.TryStar: self._visit_try,  # type: ignore[dict-item]
+            cst.If: self._visit_if,  # type: ignore[dict-item]
             cst.ListComp: self._visit_comprehension,  # type: ignore[dict-item]
             cst.SetComp: self._visit_comprehension,  # type: ignore[dict-item]
             cst.DictComp: self._visit_comprehension,  # type: ignore[dict-item]
@@ -200,7 +224,10 @@ class Analyzer(OnCommitChecks, HelperCalls):
             self.walk(decorator.decorator)
             found = rec.atomic_decorator(decorator.decorator)
             if found is not None:
-                block = opened(self._portable(found, node), decorator.decorator, decorator=True)
+                if body_runs_later(node):
+                    self._report_no_effect(decorator.decorator, node)
+                else:
+                    block = opened(self._portable(found, node), decorator.decorator, decorator=True)
             if self.atomic_requests and rec.is_non_atomic_requests(decorator.decorator):
                 exempt = True
         self._walk_parameter_defaults(node.params)
@@ -220,6 +247,14 @@ class Analyzer(OnCommitChecks, HelperCalls):
         self._walk_body(node.params, node.body, blocks)
         self.owners.pop()
         self.functions.pop()
+
+    def _report_no_effect(self, decorator: cst.BaseExpression, node: cst.FunctionDef) -> None:
+        """OC111: ``@atomic`` wraps only creating the coroutine or generator, not running it."""
+        if not self.config.selects("OC111") or self.summary_only:
+            return
+        kind = "an async def" if node.asynchronous is not None else "a generator function"
+        message = RULES["OC111"].message.format(kind=kind, name=node.name.value)
+        self.findings.append(RawFinding("OC111", decorator, message, None))
 
     def _runs_in_request(self, node: cst.FunctionDef, in_class: bool) -> bool:
         if not self.atomic_requests:
@@ -255,9 +290,26 @@ class Analyzer(OnCommitChecks, HelperCalls):
                     scope.kind == "class" and root.value in scope.bindings
                 )
             elif self.functions:
+                function_locals = self._locals(self.functions[-1])
+                if root is not using and root.value in function_locals:
+                    # ``obj._state.db``: an attribute of a local object may change
+                    # before the commit (``obj.save(using=...)`` moves it).
+                    code = self.module.code_for_node(using)
+                    return dataclasses.replace(
+                        block,
+                        using_portable=False,
+                        using_reason=f"the atomic block's using= ({code}) may change before the commit",
+                    )
                 assigned = names_assigned(self.functions[-1].body)
                 portable = root.value not in assigned
-        return block if portable else dataclasses.replace(block, using_portable=False)
+        if portable:
+            return block
+        code = self.module.code_for_node(using)
+        return dataclasses.replace(
+            block,
+            using_portable=False,
+            using_reason=f"the atomic block's using= ({code}) cannot be repeated here",
+        )
 
     def _locals(self, function: cst.FunctionDef) -> frozenset[str]:
         """Every name ``function`` binds (parameters, assignments, loops, defs...)."""
@@ -293,8 +345,9 @@ class Analyzer(OnCommitChecks, HelperCalls):
         kind: str = "function",
     ) -> None:
         """Walk code that runs later, elsewhere: a def or lambda body."""
-        saved = (self.blocks, self.deferred, self.statement_value, self.loops)
+        saved = (self.blocks, self.deferred, self.statement_value, self.loops, self.guards, self.exit_stacks)
         self.blocks, self.deferred, self.statement_value, self.loops = blocks, 0, None, []
+        self.guards, self.exit_stacks = [], {}
         names = self.rec.names
         names.push(kind)
         if params is not None:
@@ -302,7 +355,7 @@ class Analyzer(OnCommitChecks, HelperCalls):
                 names.bind(name, LOCAL)
         self.walk(body)
         names.pop()
-        self.blocks, self.deferred, self.statement_value, self.loops = saved
+        self.blocks, self.deferred, self.statement_value, self.loops, self.guards, self.exit_stacks = saved
 
     def _visit_lambda(self, node: cst.Lambda) -> None:
         self._walk_parameter_defaults(node.params)
@@ -335,8 +388,10 @@ class Analyzer(OnCommitChecks, HelperCalls):
             info.admin_methods = methods_reached(node, set(ADMIN_ATOMIC_METHODS))
         if not self.at_module_level:
             rec.bind(node.name.value, LOCAL)
-        saved = (self.blocks, self.deferred, self.statement_value, self.loops)
-        self.blocks, self.deferred, self.statement_value, self.loops = [], 0, None, []
+        # A class body runs at once, where it stands: inside the blocks (and
+        # loops, handlers) around it. Its methods start afresh (_walk_body).
+        saved_value = self.statement_value
+        self.statement_value = None
         self.classes.append(info)
         self.method_tables.append(self._method_table(node))
         if self.at_module_level:
@@ -348,7 +403,7 @@ class Analyzer(OnCommitChecks, HelperCalls):
         self.owners.pop()
         self.method_tables.pop()
         self.classes.pop()
-        self.blocks, self.deferred, self.statement_value, self.loops = saved
+        self.statement_value = saved_value
 
     def _method_table(self, node: cst.ClassDef) -> dict[str, cst.FunctionDef]:
         """What ``self.name`` can call: the class's methods, then those it inherits
@@ -415,17 +470,79 @@ class Analyzer(OnCommitChecks, HelperCalls):
 
     def _visit_with(self, node: cst.With) -> None:
         count = 0
+        guarded = False
+        stacks: list[str] = []
         for item in node.items:
             self.walk(item.item)
             block = self.rec.atomic_of(item.item)
             if item.asname is not None:
                 self.rec.bind_target(item.asname.name, LOCAL)
+                if isinstance(item.asname.name, cst.Name) and self.rec.is_exit_stack(item.item):
+                    stacks.append(item.asname.name.value)
             if block is not None:
                 self.blocks.append(opened(self._portable(block, None), item.item, decorator=False))
                 count += 1
+            elif not guarded and self.rec.may_swallow(item.item):
+                self.guards.append(Guard(node, SUPPRESS_REASON))
+                guarded = True
+        saved_stacks = {name: self.exit_stacks.get(name) for name in stacks}
+        for name in stacks:
+            self.exit_stacks[name] = 0
         self.walk(node.body)
+        for name in stacks:
+            # Blocks entered with ``stack.enter_context(atomic())`` end with the ``with``.
+            for _ in range(self.exit_stacks.pop(name, 0)):
+                self.blocks.pop()
+            if saved_stacks[name] is not None:
+                self.exit_stacks[name] = saved_stacks[name]  # type: ignore[assignment]
+        if guarded:
+            self.guards.pop()
         for _ in range(count):
             self.blocks.pop()
+
+    def _visit_try(self, node: cst.Try | cst.TryStar) -> None:
+        """Sends in a ``try`` body with handlers are guarded; its handlers and clauses are not.
+
+        Handlers for errors no send raises (``except Order.DoesNotExist``) guard nothing.
+        """
+        guarded = any(catches_send_errors(handler.type, self.rec.is_own_class) for handler in node.handlers)
+        if guarded:
+            self.guards.append(Guard(node, TRY_REASON))
+        self.walk(node.body)
+        if guarded:
+            self.guards.pop()
+        for handler in node.handlers:
+            self.walk(handler)
+        if node.orelse is not None:
+            self.walk(node.orelse)
+        if node.finalbody is not None:
+            self.walk(node.finalbody)
+
+    def _visit_if(self, node: cst.If) -> None:
+        """Code under ``if TYPE_CHECKING:`` never runs."""
+        self.walk(node.test)
+        if not self.rec.is_type_checking(node.test):
+            self.walk(node.body)
+        if node.orelse is not None:
+            self.walk(node.orelse)
+
+    def _enter_context(self, node: cst.Call) -> bool:
+        """``stack.enter_context(transaction.atomic())``: a block until the stack's ``with`` ends."""
+        func = node.func
+        if not (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "enter_context"
+            and isinstance(func.value, cst.Name)
+            and func.value.value in self.exit_stacks
+            and node.args
+        ):
+            return False
+        block = self.rec.atomic_of(node.args[0].value)
+        if block is None:
+            return False
+        self.blocks.append(opened(self._portable(block, None), node.args[0].value, decorator=False))
+        self.exit_stacks[func.value.value] += 1
+        return True
 
     def _visit_expr(self, node: cst.Expr) -> None:
         saved = self.statement_value
@@ -519,6 +636,9 @@ class Analyzer(OnCommitChecks, HelperCalls):
     # -- calls -------------------------------------------------------------------
 
     def _visit_call(self, node: cst.Call) -> None:
+        if self.exit_stacks and self._enter_context(node):
+            self.walk_children(node)
+            return
         deep = bool(self.writing_blocks) and not self.summary_only
         on_commit = self.rec.on_commit_of(node, deep=deep)
         if on_commit is not None:
@@ -531,6 +651,8 @@ class Analyzer(OnCommitChecks, HelperCalls):
             return
         if not self.deferred:
             enqueue = self.rec.enqueue_of(node, deep=deep)
+            if enqueue is not None and self._written_as_row(enqueue):
+                enqueue = None  # a row of the block's own transaction: nothing races
             if enqueue is not None:
                 if self.writing_blocks:
                     self._report_enqueue(node, enqueue)
@@ -555,6 +677,12 @@ class Analyzer(OnCommitChecks, HelperCalls):
         """The blocks around the current code that can write (replica blocks cannot)."""
         return [block for block in self.blocks if not block.read_only]
 
+    def _written_as_row(self, enqueue: Enqueue) -> bool:
+        """The job is a row written through Django's connection to the innermost writing block's database."""
+        if enqueue.row_alias is None or not self.writing_blocks:
+            return False
+        return alias_text(self.module, self.writing_blocks[-1].using) == enqueue.row_alias
+
     def _report_enqueue(self, node: cst.Call, enqueue: Enqueue) -> None:
         blocks = self.writing_blocks
         code_blocks = [block for block in blocks if not block.request]
@@ -562,31 +690,92 @@ class Analyzer(OnCommitChecks, HelperCalls):
         if not self.config.selects(code):
             return
         block = (code_blocks or blocks)[-1]
-        # The message names where the transaction opens: the outermost block.
+        # The message names where the transaction opens (the outermost block), after the walk.
         described = self.describe(node)
         message = RULES[code].message.format(call=described, where="an atomic block")
-        reason = None
-        if isinstance(self.statement_value, cst.Await) and self.statement_value.expression is node:
-            reason = _AWAITED
-        elif node is not self.statement_value:
-            reason = "its result is used"
-        elif not block.using_portable:
-            reason = "the atomic block's using= cannot be repeated here"
-        elif self._arguments_enqueue(node):
-            reason = "its arguments enqueue too, and would still run now"
-        fix = None
-        if reason is None:
-            fix = DeferCall(
-                call=node,
-                using=block.using,
-                celery_twin=enqueue.celery_twin,
-                site=self.site(),
-                legacy_async=self._is_legacy_async(node),
-            )
+        fix, reason = self._plan_deferral(node, enqueue, block)
         finding = RawFinding(code, node, message, fix, reason)
         self.findings.append(finding)
         if not self.summary_only:
             self.pending_where.append((finding, (code_blocks or blocks)[0], described))
+
+    def _plan_deferral(
+        self, node: cst.Call, enqueue: Enqueue, block: AtomicBlock
+    ) -> tuple[DeferCall | DeferStatement | None, str | None]:
+        """How to defer the send without changing anything else, or why not (see :mod:`.planning`)."""
+        if node is not self.statement_value:
+            value = self.statement_value
+            if isinstance(value, cst.Await) and value.expression is node:
+                return None, AWAIT_REASON
+            return None, "its result is used"
+        if not block.using_portable:
+            return None, block.using_reason or "the atomic block's using= cannot be repeated here"
+        if self._arguments_enqueue(node):
+            return None, "its arguments enqueue too, and would still run now"
+        if generator_argument(node):
+            return None, GENERATOR_REASON
+        body = self._current_body()
+        changed = changed_later(body, node, node, self._data_names())
+        if changed:
+            return None, _changed_reason(changed)
+        if self.guards:
+            return self._plan_whole_try(node, block, body)
+        plan = DeferCall(
+            call=node,
+            using=block.using,
+            celery_twin=enqueue.celery_twin,
+            site=self.site(),
+            legacy_async=self._is_legacy_async(node),
+        )
+        return plan, None
+
+    def _data_names(self) -> set[str]:
+        """The values the current function (or module) binds: what a later change can reach."""
+        if self.functions:
+            function = self.functions[-1]
+            return data_names(function.body, parameter_names(function.params))
+        return data_names(self.module, set())
+
+    def _current_body(self) -> cst.CSTNode:
+        """The function body the walk is in (the module at module level)."""
+        return self.functions[-1].body if self.functions else self.module
+
+    def _plan_whole_try(
+        self, node: cst.Call, block: AtomicBlock, body: cst.CSTNode
+    ) -> tuple[DeferStatement | None, str | None]:
+        """A send under a handler: deferred with its whole ``try`` statement, or not at all."""
+        guard = self.guards[-1]
+        statement = guard.node
+        if len(self.guards) > 1 or not isinstance(statement, cst.Try):
+            return None, self.guards[0].label
+        key = id(statement)
+        if key not in self._try_plans:
+            self._try_plans[key] = self._whole_try(statement, block, body)
+        plan, reason = self._try_plans[key]
+        if plan is not None and not any(call is node for call in plan.calls):
+            return None, TRY_REASON
+        return plan, reason
+
+    def _whole_try(
+        self, statement: cst.Try, block: AtomicBlock, body: cst.CSTNode
+    ) -> tuple[DeferStatement | None, str | None]:
+        calls = try_statement_sends(statement)
+        if calls is None or not all(self.rec.enqueue_of(call) is not None for call in calls):
+            return None, TRY_REASON
+        refusal = whole_try_refusal(
+            statement, calls, body, in_class_body=self.rec.names.innermost.kind == "class"
+        )
+        if refusal is not None:
+            return None, refusal
+        for call in calls:
+            if self._arguments_enqueue(call) or generator_argument(call):
+                return None, TRY_REASON
+            changed = changed_later(body, statement, call, self._data_names(), read_later=True)
+            if changed:
+                return None, _changed_reason(changed)
+        inside = names_assigned(statement)
+        bound = rebound_later(body, statement, read_by(statement) - inside)
+        return DeferStatement(statement, tuple(calls), block.using, bound, self.site()), None
 
     # -- settings (OC107) ------------------------------------------------------
 
@@ -627,8 +816,11 @@ class Analyzer(OnCommitChecks, HelperCalls):
         return span is not None and (span[0], span[1]) in self.legacy_async
 
 
-#: Why ``await task.aenqueue()`` is not rewritten.
-_AWAITED = "it is awaited, and on_commit() would call it without awaiting: defer the synchronous enqueue()"
+def _changed_reason(names: list[str]) -> str:
+    return (
+        f"its argument {', '.join(names)} is changed later in the block, and would be sent "
+        "as it is at commit, not as it is here"
+    )
 
 
 def _methods(node: cst.ClassDef) -> dict[str, cst.FunctionDef]:
@@ -650,16 +842,28 @@ def summarise(analyzer: Analyzer) -> ModuleSummary:
                 summary.aliases[name] = binding
             continue
         if isinstance(binding, TaskDef):
-            summary.functions[name] = FunctionSummary(task=binding.kind)
+            summary.functions[name] = FunctionSummary(
+                task=binding.kind.value, task_row_alias=binding.row_alias
+            )
             continue
         if not isinstance(binding, LocalFunction):
             continue
         key = id(binding.node)
         wrapper = rec.wrapper(binding)
         using = wrapper.using if wrapper is not None else None
+        default = wrapper.using_default if wrapper is not None else None
         found = FunctionSummary(
             wrapper=wrapper is not None,
             wrapper_using=string_value(using) if using is not None else None,
+            wrapper_using_parameter=wrapper.using_parameter if wrapper is not None else None,
+            wrapper_using_position=wrapper.using_position if wrapper is not None else None,
+            wrapper_using_optional=default is not None
+            and (
+                string_value(default) is not None
+                or (isinstance(default, cst.Name) and default.value == "None")
+            ),
+            wrapper_using_default=string_value(default) if default is not None else None,
+            wrapper_using_unknown=wrapper is not None and not wrapper.using_known,
             enqueue=graph.free_direct.get(key),
             deferrer=key in graph.deferrers,
             calls=tuple(dict.fromkeys(graph.free_calls.get(key, ()))),

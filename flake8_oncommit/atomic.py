@@ -16,8 +16,19 @@ from typing import Any
 import libcst as cst
 
 from . import libraries as lib
-from .names import LOCAL, AtomicContext, AtomicWrapper, Binding, LocalFunction, absolute_name, import_bindings
-from .resolution import Resolver, alias_text, using_argument
+from .names import (
+    LOCAL,
+    AtomicContext,
+    AtomicWrapper,
+    Binding,
+    LocalClass,
+    LocalFunction,
+    LocalInstance,
+    absolute_name,
+    import_bindings,
+)
+from .planning import catches_send_errors
+from .resolution import Resolver, alias_text, argument, using_argument
 from .walk import iter_children, iter_descendants, parameter_names
 
 
@@ -41,6 +52,8 @@ class AtomicBlock:
     opener_is_decorator: bool = False
     #: said instead, for blocks no code opens (Django admin's transactions)
     origin: str | None = None
+    #: why ``using`` cannot be repeated at an enqueue inside (when not portable)
+    using_reason: str | None = None
 
 
 class AtomicRecognizer(Resolver):
@@ -53,34 +66,59 @@ class AtomicRecognizer(Resolver):
 
     def atomic_of(self, node: cst.BaseExpression) -> AtomicBlock | None:
         """The atomic block ``node`` opens as a decorator or context manager."""
-        if isinstance(node, cst.Call):
-            found = self.resolve(node.func)
-            wrapper = self.wrapper(found)
-            if wrapper is not None:
-                return self.block(wrapper.using)
-            if self.is_atomic(found):
-                return self.block(using_argument(node))
-            return self._project_wrapper(found)
-        found = self.resolve(node)
-        if isinstance(found, AtomicContext):
+        call = node if isinstance(node, cst.Call) else None
+        found = self.resolve(call.func if call is not None else node)
+        if call is None and isinstance(found, AtomicContext):
             return self.block(found.using)
         wrapper = self.wrapper(found)
         if wrapper is not None:
-            return self.block(wrapper.using)
+            return self._wrapper_block(wrapper, call, wrapper.node.name.value)
         if self.is_atomic(found):
-            return AtomicBlock(None)
-        return self._project_wrapper(found)
+            return self.block(using_argument(call)) if call is not None else AtomicBlock(None)
+        return self._project_wrapper(found, call)
 
-    def _project_wrapper(self, found: Binding | None) -> AtomicBlock | None:
+    def _wrapper_block(self, wrapper: AtomicWrapper, call: cst.Call | None, name: str) -> AtomicBlock:
+        """The block a wrapper opens at one call site: its alias read from the call when it takes one."""
+        if not wrapper.using_known:
+            return AtomicBlock(
+                None,
+                using_portable=False,
+                using_reason=f"the atomic block's database is chosen inside {name}(), not repeatable here",
+            )
+        if wrapper.using_parameter is None:
+            return self.block(wrapper.using)
+        arg = (
+            argument(call, wrapper.using_parameter, wrapper.using_position or 0) if call is not None else None
+        )
+        if arg is not None:
+            return self.block(_none_is_default(arg.value))
+        if wrapper.using_default is not None and (call is None or not _has_star_args(call)):
+            return self.block(_none_is_default(wrapper.using_default))
+        return AtomicBlock(
+            None,
+            using_portable=False,
+            using_reason=f"the atomic block's database is a parameter of {name}() not given here",
+        )
+
+    def _project_wrapper(self, found: Binding | None, call: cst.Call | None) -> AtomicBlock | None:
         """An atomic wrapper defined in another module of the project."""
         summary = self.project_function(found)
         if summary is None or not summary.wrapper:
             return None
-        alias = summary.wrapper_using
-        if alias is None:
-            return self.block(None)
-        literal = f'"{alias}"' if '"' not in alias and "\\" not in alias else repr(alias)
-        return self.block(cst.SimpleString(literal))
+        name = found.rsplit(".", 1)[-1] if isinstance(found, str) else "the wrapper"
+        wrapper = AtomicWrapper(
+            cst.FunctionDef(cst.Name(name), cst.Parameters(), cst.IndentedBlock([])),
+            using=_literal(summary.wrapper_using),
+            using_parameter=summary.wrapper_using_parameter,
+            using_position=summary.wrapper_using_position,
+            using_default=(
+                (_literal(summary.wrapper_using_default) or cst.Name("None"))
+                if summary.wrapper_using_optional
+                else None
+            ),
+            using_known=not summary.wrapper_using_unknown,
+        )
+        return self._wrapper_block(wrapper, call, name)
 
     def wrapper(self, found: Binding | None) -> AtomicWrapper | None:
         """The module's own atomic wrapper that ``found`` is, if any.
@@ -191,6 +229,39 @@ class AtomicRecognizer(Resolver):
                 return AtomicBlock(None)
         return None
 
+    def is_own_class(self, node: cst.BaseExpression) -> bool:
+        """A class defined in this module (an exception class of its own, say)."""
+        return isinstance(self.resolve(node), LocalClass)
+
+    def is_exit_stack(self, node: cst.BaseExpression) -> bool:
+        """``contextlib.ExitStack()``: its ``enter_context(atomic())`` opens a block until it ends."""
+        return isinstance(node, cst.Call) and self.qualified(node.func) in lib.EXIT_STACKS
+
+    def may_swallow(self, node: cst.BaseExpression) -> bool:
+        """A context manager that can swallow an exception raised in its body.
+
+        ``contextlib.suppress(...)``, and this module's own context managers
+        that can: a ``@contextmanager`` catching around its ``yield``, a class
+        whose ``__exit__`` can return a value. Others (libraries, atomic
+        blocks, locks, spans) are taken not to.
+        """
+        target = node.func if isinstance(node, cst.Call) else node
+        found = self.resolve(target)
+        if isinstance(found, str):
+            if found not in lib.SWALLOWING_CONTEXT_MANAGERS:
+                return False
+            types = [arg.value for arg in node.args] if isinstance(node, cst.Call) else []
+            return any(catches_send_errors(value, self.is_own_class) for value in types) or any(
+                arg.star for arg in getattr(node, "args", ())
+            )
+        if isinstance(found, LocalFunction):
+            return _catches_around_yield(found.node)
+        if isinstance(found, LocalClass) and isinstance(node, cst.Call):
+            return _exit_may_swallow(found.node)
+        if isinstance(found, LocalInstance):
+            return _exit_may_swallow(found.cls)
+        return False
+
     def is_atomic(self, found: Binding | None) -> bool:
         return (isinstance(found, str) and found in lib.ATOMIC) or self.is_configured(
             found, self.config.atomic_wrappers
@@ -234,11 +305,66 @@ class AtomicRecognizer(Resolver):
 
 
 def _wrapper(function: cst.FunctionDef, block: AtomicBlock | None) -> AtomicWrapper | None:
-    """Only a literal alias means the same thing at the wrapper's call sites."""
+    """How the wrapper's block chooses its database, as its call sites can repeat it.
+
+    A literal (or no ``using``) means the same everywhere; a parameter of the
+    wrapper is read at each call site; anything else (settings, a computed
+    alias) cannot be repeated at an enqueue inside.
+    """
     if block is None:
         return None
-    using = block.using if isinstance(block.using, (cst.SimpleString, cst.ConcatenatedString)) else None
-    return AtomicWrapper(function, using)
+    using = block.using
+    if using is None or isinstance(using, (cst.SimpleString, cst.ConcatenatedString)):
+        return AtomicWrapper(function, using)
+    if isinstance(using, cst.Name) and using.value == "None":
+        return AtomicWrapper(function, None)
+    if isinstance(using, cst.Name):
+        params = [*function.params.posonly_params, *function.params.params]
+        for position, param in enumerate(params):
+            if param.name.value == using.value:
+                return AtomicWrapper(function, None, using.value, position, param.default)
+        for param in function.params.kwonly_params:
+            if param.name.value == using.value:
+                return AtomicWrapper(function, None, using.value, 10_000, param.default)
+    return AtomicWrapper(function, None, using_known=False)
+
+
+def _none_is_default(node: cst.BaseExpression) -> cst.BaseExpression | None:
+    return None if isinstance(node, cst.Name) and node.value == "None" else node
+
+
+def _has_star_args(call: cst.Call) -> bool:
+    return any(arg.star for arg in call.args)
+
+
+def _literal(alias: str | None) -> cst.BaseExpression | None:
+    if alias is None:
+        return None
+    return cst.SimpleString(f'"{alias}"' if '"' not in alias and "\\" not in alias else repr(alias))
+
+
+def _catches_around_yield(function: cst.FunctionDef) -> bool:
+    """A generator context manager whose ``yield`` sits in a ``try`` with handlers."""
+    return any(
+        isinstance(node, (cst.Try, cst.TryStar))
+        and bool(node.handlers)
+        and any(isinstance(inner, cst.Yield) for inner in iter_descendants(node.body, into_scopes=False))
+        for node in iter_descendants(function.body, into_scopes=False)
+    )
+
+
+def _exit_may_swallow(cls: cst.ClassDef) -> bool:
+    """A class whose ``__exit__`` returns something (a true value swallows the exception)."""
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    for statement in body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value in ("__exit__", "__aexit__"):
+            return any(
+                isinstance(node, cst.Return)
+                and node.value is not None
+                and not (isinstance(node.value, cst.Name) and node.value.value in ("None", "False"))
+                for node in iter_descendants(statement.body, into_scopes=False)
+            )
+    return False
 
 
 def _is_yield(node: cst.CSTNode) -> bool:

@@ -1,8 +1,11 @@
 """Enqueues and deferrals: what sends a job now, and what waits for the commit.
 
-Celery (tasks, canvases, ``send_task``), django-q, RQ, Dramatiq actors, Huey
-tasks, Django tasks, configured project functions and methods; tasks and
-actors of the project's other modules (through the index); and the
+The libraries' spellings are data (:mod:`.queues`, one entry each); this
+module reads them: which decorators make tasks, which calls send a job now
+(methods of tasks, queues, schedulers and runnables, functions, canvases),
+which wait (transactional tasks, rows written through Django's own
+connection, commit-aware twins); configured project functions and methods;
+tasks of the project's other modules (through the index); and the
 ``on_commit`` calls (any spelling, configured or discovered deferrers) whose
 arguments are deferred.
 """
@@ -14,17 +17,34 @@ from dataclasses import dataclass
 import libcst as cst
 
 from . import libraries as lib
-from .names import COMMIT_AWARE_TASK_BASE, LOCAL, Binding, Canvas, LocalFunction, Marker, TaskDef, dotted_name
+from .names import (
+    COMMIT_AWARE_TASK_BASE,
+    Binding,
+    Canvas,
+    LocalClass,
+    LocalFunction,
+    LocalInstance,
+    Marker,
+    TaskDef,
+    dotted_name,
+)
+from .queues import BY_KIND, LIBRARIES, Kind, QueueLibrary
 from .resolution import DEFAULT_ALIAS, Resolver, alias_text, argument
 from .walk import iter_children, iter_descendants
 
 
 @dataclass(frozen=True)
 class Enqueue:
-    """A call recognised as sending a job."""
+    """A call recognised as sending a job.
 
-    library: str
+    ``row_alias``: the job is a row written through Django's connection to
+    that database, so it waits for a block on that database (and only such
+    a block).
+    """
+
+    library: Kind
     celery_twin: str | None = None
+    row_alias: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,62 +63,144 @@ class OnCommit:
     alias: str | None
     using_arg: cst.Arg | None
     fixable_using: bool
+    #: a library's commit-aware send (``task.delay_on_commit``): it registers on the default database
+    twin: str | None = None
+
+
+def app_marker(kind: Kind) -> Marker:
+    """A value bound to a library's app object (``huey = RedisHuey()``, ``app = App(...)``)."""
+    return Marker(f"app:{kind.value}")
+
+
+def runnable_marker(kind: Kind) -> Marker:
+    """A value whose ``.run()`` sends (``batch = AsyncTask(...)``, ``g = dramatiq.group([...])``)."""
+    return Marker(f"runnable:{kind.value}")
+
+
+def scheduler_marker(kind: Kind) -> Marker:
+    """A value whose scheduling methods send (``scheduler = Scheduler(...)``)."""
+    return Marker(f"scheduler:{kind.value}")
+
+
+#: A value made by something that is no queue (a thread pool's ``apply_async``).
+NOT_A_QUEUE = Marker("not-a-queue")
 
 
 class EnqueueRecognizer(Resolver):
     """Which calls send a job, which defer one, and what a decorator makes a task."""
 
-    def task_kind(self, decorator: cst.BaseExpression) -> str | None:
-        """The kind of task a decorator makes, or None."""
+    # -- tasks --------------------------------------------------------------
+
+    def task_def(self, decorator: cst.BaseExpression, name: str) -> TaskDef | None:
+        """The task a decorator makes of the function ``name``, or None."""
         if isinstance(decorator, cst.Call):
             base = next((arg for arg in decorator.args if arg.keyword and arg.keyword.value == "base"), None)
             if base is not None and self.is_commit_aware_base(base.value):
-                return "transactional"
+                return TaskDef(Kind.TRANSACTIONAL, name)
         target = decorator.func if isinstance(decorator, cst.Call) else decorator
         found = self.resolve(target)
         if self.is_configured(found, self.config.transactional_queues):
-            return "transactional"
+            return TaskDef(Kind.TRANSACTIONAL, name)
         qualified = found if isinstance(found, str) else None
-        if qualified is not None and qualified in lib.TRANSACTIONAL_TASK_DECORATORS:
-            return "transactional"
         if qualified is not None:
-            if qualified in lib.HUEY_TASK_DECORATORS:
-                return "huey"
-            if qualified in lib.DRAMATIQ_ACTOR_DECORATORS or (
-                self.imports_dramatiq and qualified.rsplit(".", 1)[-1] == "actor"
-            ):
-                return "dramatiq"
-            if qualified in lib.RQ_JOB_DECORATORS:
-                return "rq"
-            if qualified in lib.DJANGO_TASK_DECORATORS:
-                return "django"
-            if qualified in lib.CELERY_TASK_DECORATORS:
-                return "celery"
-        if isinstance(target, cst.Attribute) and target.attr.value in lib.HUEY_TASK_METHODS:
+            last = qualified.rsplit(".", 1)[-1]
+            for library in LIBRARIES:
+                if qualified in library.transactional_decorators:
+                    return TaskDef(Kind.TRANSACTIONAL, name)
+                if qualified in library.task_decorators or (
+                    last in library.loose_task_decorators and library.kind in self.imported
+                ):
+                    return TaskDef(library.kind, name)
+        if isinstance(target, cst.Attribute):
+            method = target.attr.value
             receiver = self.resolve(target.value)
-            if receiver == Marker("huey") or (
-                isinstance(receiver, str)
-                and ("huey" in receiver.rsplit(".", 1)[-1].lower() or receiver in lib.HUEY_CLASSES)
-            ):
-                return "huey"
-        if isinstance(target, cst.Attribute) and target.attr.value in ("task", "shared_task"):
-            return "celery"
+            for library in LIBRARIES:
+                if method in library.app_task_methods and self._is_app(receiver, library):
+                    return TaskDef(library.kind, name, self._row_alias(receiver, library))
         return None
 
+    def _is_app(self, receiver: Binding | None, library: QueueLibrary) -> bool:
+        if receiver == app_marker(library.kind):
+            return True
+        if isinstance(receiver, str):
+            if receiver in library.app_instances or receiver in library.app_classes:
+                return True
+            hint = library.app_name_hint
+            if hint is not None and hint in receiver.rsplit(".", 1)[-1].lower():
+                return True
+        return library.any_app
+
+    @staticmethod
+    def _row_alias(receiver: Binding | None, library: QueueLibrary) -> str | None:
+        return library.row_apps.get(receiver) if isinstance(receiver, str) else None
+
     def task_class_binding(self, node: cst.ClassDef) -> Binding:
-        """What a module-level class is: a commit-aware Celery Task base, or just local.
+        """What a module-level class is: a commit-aware Celery Task base, a task class, or a plain class.
 
         pretix-style ``class TransactionAwareTask(Task)`` whose ``apply_async``
         hands the send to ``on_commit`` (``delay`` goes through it too), or a
-        subclass of one that does not override ``apply_async`` again.
+        subclass of one that does not override ``apply_async`` again. A
+        Dramatiq ``GenericActor`` subclass is an actor.
         """
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
         for statement in body:
             if isinstance(statement, cst.FunctionDef) and statement.name.value == "apply_async":
-                return COMMIT_AWARE_TASK_BASE if _calls_on_commit(statement) else LOCAL
+                return COMMIT_AWARE_TASK_BASE if _calls_on_commit(statement) else LocalClass(node)
         if any(self.is_commit_aware_base(base.value) for base in node.bases):
             return COMMIT_AWARE_TASK_BASE
-        return LOCAL
+        for base in node.bases:
+            found = self.qualified(base.value)
+            for library in LIBRARIES:
+                if found is not None and found in library.task_base_classes:
+                    return TaskDef(library.kind, node.name.value)
+        return LocalClass(node)
+
+    def value_marker(self, callee: str) -> Marker | None:
+        """What calling ``callee`` (qualified) makes, when it is a library's app, runnable or scheduler."""
+        if callee.split(".", 1)[0] in lib.NOT_QUEUE_PACKAGES:
+            return NOT_A_QUEUE
+        for library in LIBRARIES:
+            if callee in library.app_classes:
+                return app_marker(library.kind)
+            if callee in library.runnables and not self.is_configured(
+                callee, self.config.transactional_queues
+            ):
+                return runnable_marker(library.kind)
+            if callee in library.schedulers:
+                return scheduler_marker(library.kind)
+        return None
+
+    def is_look_alike(self, receiver: cst.BaseExpression, method: str) -> bool:
+        """``backoff.delay(3)``: a method of a plain class of this module, not a queue's.
+
+        The receiver is an instance of a class defined here (``x = Cls()``,
+        ``Cls().m()``) that defines ``method`` itself or through bases also
+        defined here, and derives from nothing else (no Task, no Queue).
+        """
+        found = self.resolve(receiver.func) if isinstance(receiver, cst.Call) else self.resolve(receiver)
+        if isinstance(found, LocalClass) and isinstance(receiver, cst.Call):
+            cls = found.node
+        elif isinstance(found, LocalInstance):
+            cls = found.cls
+        else:
+            return False
+        return self._plain_class_defines(cls, method, 0)
+
+    def _plain_class_defines(self, cls: cst.ClassDef, method: str, depth: int) -> bool:
+        if depth > 10:
+            return False
+        body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+        defines = any(isinstance(item, cst.FunctionDef) and item.name.value == method for item in body)
+        bases: list[cst.ClassDef] = []
+        for base in cls.bases:
+            if base.keyword is not None:
+                continue
+            found = self.resolve(base.value)
+            if isinstance(found, LocalClass):
+                bases.append(found.node)
+            elif found != "object":
+                return False  # derives from something this module does not show
+        return defines or any(self._plain_class_defines(base, method, depth + 1) for base in bases)
 
     def is_commit_aware_base(self, node: cst.BaseExpression) -> bool:
         """A Task class (``base=`` of a task decorator) whose sends wait for the commit."""
@@ -107,27 +209,36 @@ class EnqueueRecognizer(Resolver):
             return True
         return isinstance(found, str) and self.project_commit_aware_task_base(found)
 
+    # -- canvases ------------------------------------------------------------
+
     def canvas_of(self, node: cst.BaseExpression) -> Canvas | None:
-        """A Celery signature/canvas expression (sending nothing by itself)."""
+        """A signature or composite built now and sent later (``task.s()``, ``chain(...)``)."""
         if isinstance(node, cst.Call):
             func = node.func
             callee = self.qualified(func)
-            if callee is not None:
-                if callee in lib.CELERY_CANVAS_MULTI:
+            for library in LIBRARIES:
+                if callee is not None and callee in library.composite_constructors:
                     return Canvas(multi=True)
-                if callee in lib.CELERY_SIGNATURE:
+                if callee is not None and callee in library.signature_constructors:
                     return Canvas(multi=False)
-            if isinstance(func, cst.Attribute) and func.attr.value in lib.SIGNATURE_METHODS:
-                return Canvas(multi=False)
+                if isinstance(func, cst.Attribute):
+                    if func.attr.value in library.signature_methods:
+                        return Canvas(multi=False)
+                    if func.attr.value in library.composite_methods:
+                        return Canvas(multi=True)
             return None
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
-            if self.canvas_of(node.left) is not None or self.canvas_of(node.right) is not None:
+            if any(library.pipes for library in LIBRARIES) and (
+                self.canvas_of(node.left) is not None or self.canvas_of(node.right) is not None
+            ):
                 return Canvas(multi=True)
             return None
         if isinstance(node, cst.Name):
             found = self.resolve(node)
             return found if isinstance(found, Canvas) else None
         return None
+
+    # -- sends ---------------------------------------------------------------
 
     def enqueue_of(self, call: cst.Call, *, deep: bool = False) -> Enqueue | None:
         """Whether ``call`` sends a job right now, and through which library.
@@ -143,100 +254,154 @@ class EnqueueRecognizer(Resolver):
         if deep and self.index is not None:
             found = self._project_enqueue(func, callee)
             if found is not None:
-                return found if found.library else None
+                return found if found.library is not Kind.TRANSACTIONAL else None
         if isinstance(func, cst.Attribute):
-            method = func.attr.value
-            receiver = self.resolve(func.value)
-            if isinstance(receiver, TaskDef) and receiver.kind == "transactional":
-                return None
-            if self.is_configured(receiver, config.transactional_queues):
-                return None
-            library = lib.ENQUEUE_METHODS.get(method)
-            if library is not None:
-                veto = self.project_function(receiver)
-                if veto is not None and veto.task == "transactional":
-                    return None  # a task of another module whose delivery waits for the commit
-                if method in lib.CELERY_ON_COMMIT_TWIN and _is_plain_task(func.value, receiver):
-                    return Enqueue("celery", lib.CELERY_ON_COMMIT_TWIN[method])
-                return Enqueue(library)
-            if method in config.enqueue_methods:
-                return Enqueue("project")
-            if method in lib.DRAMATIQ_SEND_METHODS and self._is_actor(receiver):
-                return Enqueue("dramatiq")
-            if method == "run" and self._is_django_q_runnable(func.value, receiver):
-                return Enqueue("django-q")
-            if (
-                method == lib.HUEY_SCHEDULE_METHOD
-                and isinstance(receiver, TaskDef)
-                and receiver.kind == "huey"
-            ):
-                return Enqueue("huey")
+            found = self._method_send(func)
+            if found is not None:
+                return found if found.library is not Kind.TRANSACTIONAL else None
         if self.is_configured(callee, config.enqueue_functions):
-            return Enqueue("project")
+            return Enqueue(Kind.PROJECT)
         if isinstance(callee, TaskDef):
-            return Enqueue("huey") if callee.kind == "huey" else None
+            return (
+                Enqueue(callee.kind, row_alias=callee.row_alias) if BY_KIND[callee.kind].call_sends else None
+            )
         if isinstance(callee, str):
-            library = lib.ENQUEUE_FUNCTIONS.get(callee)
-            if library is not None:
-                return Enqueue(library)
-            library = lib.ENQUEUE_FUNCTION_NAMES.get(callee.rsplit(".", 1)[-1])
-            if library is not None:
-                return Enqueue(library)
+            last = callee.rsplit(".", 1)[-1]
+            for library in LIBRARIES:
+                if callee in library.send_functions or last in library.send_function_names:
+                    return Enqueue(library.kind)
         canvas = self.canvas_of(func)
         if canvas is not None and canvas.multi:
-            return Enqueue("celery")
+            return Enqueue(Kind.CELERY)
         return None
+
+    def _method_send(self, func: cst.Attribute) -> Enqueue | None:
+        """``<receiver>.<method>(...)``: a send, ``Enqueue(TRANSACTIONAL)`` for one that waits, or None."""
+        method = func.attr.value
+        if self.is_look_alike(func.value, method):
+            return None
+        receiver = self.resolve(func.value)
+        if receiver == NOT_A_QUEUE or self._made_by_no_queue(func.value):
+            return None
+        if isinstance(receiver, TaskDef) and receiver.kind is Kind.TRANSACTIONAL:
+            return Enqueue(Kind.TRANSACTIONAL)
+        if self.is_configured(receiver, self.config.transactional_queues):
+            return Enqueue(Kind.TRANSACTIONAL)
+        task = self._task_of(func.value, receiver)
+        for library in LIBRARIES:
+            if method in library.any_receiver_methods:
+                veto = self.project_function(receiver, "task")
+                if veto is not None and veto.task == Kind.TRANSACTIONAL.value:
+                    return Enqueue(Kind.TRANSACTIONAL)  # a task of another module whose sends wait
+                twin = library.commit_aware_twins.get(method)
+                if twin is not None and not _is_plain_task(func.value, receiver):
+                    twin = None
+                return Enqueue(library.kind, twin, task.row_alias if task is not None else None)
+        if method in self.config.enqueue_methods:
+            return Enqueue(Kind.PROJECT)
+        for library in LIBRARIES:
+            if method in library.task_send_methods and task is not None and task.kind is library.kind:
+                return Enqueue(library.kind, row_alias=task.row_alias)
+            if method == "run" and self._is_runnable(func.value, receiver, library):
+                return Enqueue(library.kind)
+            if method in library.scheduler_methods and self._is_scheduler(func.value, receiver, library):
+                return Enqueue(library.kind)
+        if method in BY_KIND[Kind.DRAMATIQ].task_send_methods and self._loose_actor(receiver):
+            return Enqueue(Kind.DRAMATIQ)
+        return None
+
+    def _task_of(self, node: cst.BaseExpression, receiver: Binding | None) -> TaskDef | None:
+        """The task a receiver is: this module's, a configured copy of one, one of an app, or none."""
+        if isinstance(receiver, TaskDef):
+            return receiver
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            method = node.func.attr.value
+            inner = self.resolve(node.func.value)
+            for library in LIBRARIES:
+                if method in library.task_copy_methods:
+                    task = self._task_of(node.func.value, inner)
+                    if task is not None and task.kind is library.kind:
+                        return task
+                if method in library.app_deferrer_methods and self._is_app(inner, library):
+                    return TaskDef(library.kind, "", self._row_alias(inner, library))
+        return None
+
+    def _is_runnable(self, node: cst.BaseExpression, receiver: Binding | None, library: QueueLibrary) -> bool:
+        if receiver == runnable_marker(library.kind):
+            return True
+        if isinstance(node, cst.Call):
+            callee = self.qualified(node.func)
+            return callee is not None and self.value_marker(callee) == runnable_marker(library.kind)
+        return False
+
+    def _is_scheduler(
+        self, node: cst.BaseExpression, receiver: Binding | None, library: QueueLibrary
+    ) -> bool:
+        if receiver == scheduler_marker(library.kind):
+            return True
+        if isinstance(node, cst.Call):
+            callee = self.qualified(node.func)
+            return callee is not None and callee in library.schedulers
+        return False
+
+    def _made_by_no_queue(self, node: cst.BaseExpression) -> bool:
+        """``ThreadPool(4).apply_async(...)``: the receiver is made by a module that is no queue."""
+        if not isinstance(node, cst.Call):
+            return False
+        callee = self.qualified(node.func)
+        return callee is not None and callee.split(".", 1)[0] in lib.NOT_QUEUE_PACKAGES
+
+    def _loose_actor(self, receiver: Binding | None) -> bool:
+        """An imported name's ``.send()`` in a file that imports Dramatiq: an actor, unless it is a signal.
+
+        The project index, when it knows the name, decides; names from a
+        ``signals`` module, Django's signal classes and names ending in
+        ``signal`` are never actors.
+        """
+        if Kind.DRAMATIQ not in self.imported or not isinstance(receiver, str):
+            return False
+        if receiver in lib.SIGNAL_CLASSES or receiver.startswith(lib.SIGNAL_MODULES):
+            return False
+        parts = receiver.split(".")
+        if any(part in ("signals", "signal") for part in parts[:-1]):
+            return False
+        last = parts[-1].lower()
+        if last.endswith("signal") or last in ("self", "cls"):
+            return False
+        summary = self.project_function(receiver, "task")
+        if summary is not None:
+            return summary.task == Kind.DRAMATIQ.value
+        return self.index is None or self.project_module_unknown(receiver)
 
     def _project_enqueue(self, func: cst.BaseExpression, callee: Binding | None) -> Enqueue | None:
         """Tasks and actors defined in other modules.
 
-        Returns None when the index has nothing to say, ``Enqueue("")`` when
-        the call certainly sends nothing now (a transactional task).
+        Returns None when the index has nothing to say, ``Enqueue(TRANSACTIONAL)``
+        when the call certainly sends nothing now (a transactional task).
         """
-        summary = self.project_function(callee)
+        summary = self.project_function(callee, "task")
         if summary is not None and summary.task is not None:
-            if summary.task == "huey":
-                return Enqueue("huey")
-            if summary.task == "transactional":
-                return Enqueue("")
+            kind = Kind(summary.task)
+            if kind is Kind.TRANSACTIONAL:
+                return Enqueue(Kind.TRANSACTIONAL)
+            if BY_KIND[kind].call_sends:
+                return Enqueue(kind)
             return None  # calling a Celery/RQ/Dramatiq task directly runs it inline
         if not isinstance(func, cst.Attribute):
             return None
-        summary = self.project_function(self.resolve(func.value))
+        summary = self.project_function(self.resolve(func.value), "task")
         if summary is None or summary.task is None:
             return None
+        kind = Kind(summary.task)
+        if kind is Kind.TRANSACTIONAL:
+            return Enqueue(Kind.TRANSACTIONAL)
+        library = BY_KIND[kind]
         method = func.attr.value
-        if summary.task == "transactional":
-            return Enqueue("")
-        if summary.task == "dramatiq" and method in lib.DRAMATIQ_SEND_METHODS:
-            return Enqueue("dramatiq")
-        if summary.task == "huey" and method == lib.HUEY_SCHEDULE_METHOD:
-            return Enqueue("huey")
-        if summary.task == "rq" and method in lib.ENQUEUE_METHODS:
-            return Enqueue("rq")  # no *_on_commit twin for RQ jobs
+        if method in library.task_send_methods:
+            return Enqueue(kind, row_alias=summary.task_row_alias)
+        if method in library.any_receiver_methods:
+            return Enqueue(kind, row_alias=summary.task_row_alias)  # no *_on_commit twin known there
         return None
-
-    def _is_actor(self, receiver: Binding | None) -> bool:
-        if isinstance(receiver, TaskDef):
-            return receiver.kind == "dramatiq"
-        if not self.imports_dramatiq or not isinstance(receiver, str):
-            return False
-        if receiver in lib.SIGNAL_CLASSES or receiver.startswith(lib.SIGNAL_MODULES):
-            return False
-        last = receiver.rsplit(".", 1)[-1].lower()
-        return not (last.endswith("signal") or last in ("self", "cls"))
-
-    def _is_django_q_runnable(self, node: cst.BaseExpression, receiver: Binding | None) -> bool:
-        if receiver == Marker("django-q"):
-            return True
-        if isinstance(node, cst.Call):
-            callee = self.qualified(node.func)
-            return (
-                callee is not None
-                and callee in lib.DJANGO_Q_RUNNABLES
-                and not self.is_configured(callee, self.config.transactional_queues)
-            )
-        return False
 
     def on_commit_of(self, call: cst.Call, *, deep: bool = False) -> OnCommit | None:
         """``transaction.on_commit``, ``connection(s[..]).on_commit``, safe deferrers.
@@ -244,6 +409,9 @@ class EnqueueRecognizer(Resolver):
         ``deep`` also asks the project index for functions that defer.
         """
         func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _COMMIT_AWARE_METHODS:
+            # Celery's DjangoTask: ``transaction.on_commit(partial(self.delay, ...))``, no ``using``.
+            return OnCommit(None, DEFAULT_ALIAS, None, fixable_using=False, twin=func.attr.value)
         callback = _callback_argument(call)
         if isinstance(func, cst.Attribute) and func.attr.value == lib.ON_COMMIT_METHOD:
             receiver_node = func.value
@@ -308,10 +476,16 @@ def _returns_value(body: cst.BaseSuite) -> bool:
     return False
 
 
+#: Commit-aware sends of the libraries (``delay_on_commit``): ``on_commit`` on the default database.
+_COMMIT_AWARE_METHODS = frozenset(
+    twin for library in LIBRARIES for twin in library.commit_aware_twins.values()
+)
+
+
 def _is_plain_task(node: cst.BaseExpression, receiver: Binding | None) -> bool:
-    """A task object (``send_email``, ``tasks.send_email``), not a canvas or RQ job."""
+    """A task object (``send_email``, ``tasks.send_email``), not a canvas or RQ job: it has the twin."""
     if isinstance(receiver, TaskDef):
-        return receiver.kind == "celery"
+        return receiver.kind is Kind.CELERY
     if isinstance(receiver, Canvas):
         return False
     return isinstance(node, (cst.Name, cst.Attribute)) and dotted_name(node) is not None

@@ -19,6 +19,8 @@ _EXAMPLE = {
     "expected": '"billing"',
     "chain": "notify() at line 4 -> send_email.delay() at line 5",
     "where": "transaction.atomic() opened at line 12",
+    "kind": "an async def",
+    "name": "renew",
 }
 
 PSEUDO_CODES = {

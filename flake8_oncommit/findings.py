@@ -94,7 +94,25 @@ class SetUsing:
     using: cst.BaseExpression | None
 
 
-FixPlan = Union[DeferCall, PassCallable, BindEagerly, SetUsing]
+@dataclass(frozen=True)
+class DeferStatement:
+    """OC101/OC106 in a ``try`` whose handlers would catch the send's errors.
+
+    The whole statement (sends and handlers) becomes a nested function
+    registered with ``on_commit``, so the handlers still see the errors:
+    the fix the django-q race report's authors chose. The findings of all
+    its sends share this one plan.
+    """
+
+    statement: cst.Try
+    calls: tuple[cst.Call, ...]
+    using: cst.BaseExpression | None
+    #: names the statement reads that may be rebound before the commit: bound now
+    bound_names: tuple[str, ...]
+    site: Site
+
+
+FixPlan = Union[DeferCall, DeferStatement, PassCallable, BindEagerly, SetUsing]
 
 
 @dataclass

@@ -11,6 +11,8 @@ failure reported.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -19,7 +21,7 @@ import libcst as cst
 
 from .config import DEFAULT_CONFIG, Config
 from .engine import CheckResult, ParseError, check_text, parse
-from .findings import BindEagerly, DeferCall, Finding, FixPlan, PassCallable, SetUsing, Site
+from .findings import BindEagerly, DeferCall, DeferStatement, Finding, FixPlan, PassCallable, SetUsing, Site
 from .imports import NewImport, add_imports
 from .index import ProjectIndex
 from .names import Binding
@@ -44,6 +46,8 @@ class FixOutcome:
     #: findings before the fix (all of them, fixable or not)
     findings: list[Finding] = field(default_factory=list)
     fixed: list[Finding] = field(default_factory=list)
+    #: fixable findings whose rewrite failed verification, and why (reported as not fixable)
+    dropped: dict[Finding, str] = field(default_factory=dict)
     #: findings of the rewritten text (its verification's re-check)
     after: list[Finding] | None = None
 
@@ -56,9 +60,25 @@ class FixOutcome:
         """What is left: the re-check of the rewrite (its line numbers; a fix may also
         have resolved an OC105 of the same file), or the findings not fixed."""
         if self.after is not None:
-            return list(self.after)
+            # Fixable findings left in the rewrite are the dropped ones (verification
+            # tolerated only those), in the same order: they carry why.
+            reasons = iter([self.dropped[finding] for finding in sorted(self.dropped)])
+            return [
+                dataclasses.replace(
+                    finding, fixable=False, reason=next(reasons, "the rewrite failed verification")
+                )
+                if finding.fixable
+                else finding
+                for finding in self.after
+            ]
         fixed = set(self.fixed)
-        return [finding for finding in self.findings if finding not in fixed]
+        return [
+            dataclasses.replace(finding, fixable=False, reason=self.dropped[finding])
+            if finding in self.dropped
+            else finding
+            for finding in self.findings
+            if finding not in fixed
+        ]
 
 
 # --------------------------------------------------------------------------
@@ -72,9 +92,20 @@ class _Names:
         self.module_bindings = module_bindings
         self.imports: list[NewImport] = []
         self._sites: list[Site] = []
+        self._chosen: set[str] = set()
 
     def register(self, site: Site) -> None:
         self._sites.append(site)
+
+    def fresh(self, stem: str) -> str:
+        """A new name for a nested function, bound nowhere at the fix sites."""
+        base = f"_{stem}_after_commit"
+        name, index = base, 2
+        while not self._free(name) or name in self._chosen:
+            name = f"{base}_{index}"
+            index += 1
+        self._chosen.add(name)
+        return name
 
     def _free(self, name: str) -> bool:
         """Not bound at module level, nor at any fix site, nor anywhere in their functions."""
@@ -225,13 +256,56 @@ def _defer(call: cst.Call, plan: DeferCall, names: _Names, style: str) -> cst.Ba
         return call.with_changes(func=func.with_changes(attr=cst.Name(plan.celery_twin)))
     # ``task.delay()`` needs no partial: the bound method is the callback.
     callback = partial_of(call, names.partial(plan.site)) if call.args else callable_of(call)
+    return _on_commit(callback, plan.using, plan.site, names).with_changes(lpar=call.lpar, rpar=call.rpar)
+
+
+def _on_commit(
+    callback: cst.BaseExpression, using: cst.BaseExpression | None, site: Site, names: _Names
+) -> cst.Call:
+    """``transaction.on_commit(callback[, using=...])`` in the file's own spelling."""
     args = [cst.Arg(callback)]
-    if plan.using is not None:
+    if using is not None:
         args = [
             cst.Arg(callback, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
-            _using_arg(plan.using),
+            _using_arg(using),
         ]
-    return cst.Call(func=names.on_commit(plan.site), args=args, lpar=call.lpar, rpar=call.rpar)
+    return cst.Call(func=names.on_commit(site), args=args)
+
+
+def _defer_statement(
+    node: cst.Try, plan: DeferStatement, names: _Names
+) -> cst.FlattenSentinel[cst.BaseStatement]:
+    """The whole ``try`` becomes a nested function, registered with ``on_commit`` where it stood.
+
+    Its handlers still see the send's errors (after the commit, as the
+    sends run then); the names it reads that may be rebound before the
+    commit are bound now, as parameters given with ``partial``.
+    """
+    name = names.fresh(_stem(plan.calls[0]))
+    params = cst.Parameters(params=[cst.Param(cst.Name(bound)) for bound in plan.bound_names])
+    function = cst.FunctionDef(
+        name=cst.Name(name),
+        params=params,
+        body=cst.IndentedBlock(body=[node.with_changes(leading_lines=())]),
+        leading_lines=node.leading_lines,
+    )
+    callback: cst.BaseExpression = cst.Name(name)
+    if plan.bound_names:
+        bound_args = [cst.Arg(cst.Name(bound)) for bound in plan.bound_names]
+        callback = cst.Call(func=names.partial(plan.site), args=[cst.Arg(cst.Name(name)), *bound_args])
+    register = cst.SimpleStatementLine([cst.Expr(_on_commit(callback, plan.using, plan.site, names))])
+    return cst.FlattenSentinel([function, register])
+
+
+def _stem(call: cst.Call) -> str:
+    """``send_welcome`` for ``tasks.send_welcome.delay(...)``, ``async_task`` for ``async_task(...)``."""
+    func = call.func
+    node = func.value if isinstance(func, cst.Attribute) else func
+    while isinstance(node, cst.Attribute):
+        node = node.attr
+    if isinstance(node, cst.Call):
+        return _stem(node)
+    return node.value if isinstance(node, cst.Name) else "send"
 
 
 def _pass_callable(call: cst.Call, plan: PassCallable, names: _Names) -> cst.BaseExpression:
@@ -243,13 +317,21 @@ def _pass_callable(call: cst.Call, plan: PassCallable, names: _Names) -> cst.Bas
     return partial_of(call, names.partial(plan.site)).with_changes(lpar=call.lpar, rpar=call.rpar)
 
 
-def _bind_lambda(node: cst.Lambda, plan: BindEagerly, names: _Names) -> cst.BaseExpression:
-    """OC103: ``lambda: f(a, b)`` -> ``partial(f, a, b)`` (values read now)."""
-    body = node.body
-    assert isinstance(body, cst.Call)
-    if not body.args:
-        return callable_of(body).with_changes(lpar=node.lpar, rpar=node.rpar)
-    return partial_of(body, names.partial(plan.site)).with_changes(lpar=node.lpar, rpar=node.rpar)
+def _bind_lambda(node: cst.Lambda, plan: BindEagerly) -> cst.BaseExpression:
+    """OC103: ``lambda: f(item.pk)`` -> ``lambda item=item: f(item.pk)``.
+
+    Exactly the names the loop rebinds are bound now (default values are
+    evaluated when the lambda is made); every other read, ``item.pk``
+    included, still happens at commit.
+    """
+    equal = cst.AssignEqual(
+        whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+    )
+    params = [cst.Param(cst.Name(name), default=cst.Name(name), equal=equal) for name in plan.bound_names]
+    return node.with_changes(
+        params=node.params.with_changes(params=[*node.params.params, *params]),
+        whitespace_after_lambda=cst.SimpleWhitespace(" "),
+    )
 
 
 def _bind_reference(node: cst.Name, plan: BindEagerly, names: _Names) -> cst.BaseExpression:
@@ -290,7 +372,7 @@ def _set_using(call: cst.Call, plan: SetUsing) -> cst.Call:
     return call.with_changes(args=[*args, _using_arg(plan.using)])
 
 
-Edit = Callable[[cst.CSTNode], cst.CSTNode]
+Edit = Callable[[cst.CSTNode], "cst.CSTNode | cst.FlattenSentinel[cst.BaseStatement]"]
 
 
 class _Rewriter(cst.CSTTransformer):
@@ -304,21 +386,27 @@ class _Rewriter(cst.CSTTransformer):
         super().__init__()
         self.edits = edits
 
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
+    def on_leave(  # type: ignore[override]
+        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    ) -> cst.CSTNode | cst.FlattenSentinel[cst.BaseStatement]:
+        result: cst.CSTNode | cst.FlattenSentinel[cst.BaseStatement] = updated_node
         for edit in self.edits.get(id(original_node), ()):
-            updated_node = edit(updated_node)
-        return updated_node
+            assert isinstance(result, cst.CSTNode)
+            result = edit(result)
+        return result
 
 
 def _edits_for(plan: FixPlan, names: _Names, style: str) -> list[tuple[cst.CSTNode, Edit]]:
     if isinstance(plan, DeferCall):
         return [(plan.call, lambda node: _defer(_as(node, cst.Call), plan, names, style))]
+    if isinstance(plan, DeferStatement):
+        return [(plan.statement, lambda node: _defer_statement(_as(node, cst.Try), plan, names))]
     if isinstance(plan, PassCallable):
         return [(plan.call, lambda node: _pass_callable(_as(node, cst.Call), plan, names))]
     if isinstance(plan, SetUsing):
         return [(plan.call, lambda node: _set_using(_as(node, cst.Call), plan))]
     if isinstance(plan.callback, cst.Lambda):
-        return [(plan.callback, lambda node: _bind_lambda(_as(node, cst.Lambda), plan, names))]
+        return [(plan.callback, lambda node: _bind_lambda(_as(node, cst.Lambda), plan))]
     assert plan.function is not None
     return [
         (plan.callback, lambda node: _bind_reference(_as(node, cst.Name), plan, names)),
@@ -339,6 +427,7 @@ def apply_fixes(
 ) -> cst.Module:
     """The module with every plan applied and the imports they need added."""
     names = _Names(module_bindings)
+    plans = list({id(plan): plan for plan in plans}.values())  # a deferred ``try`` serves several findings
     for plan in plans:
         if not isinstance(plan, SetUsing):
             names.register(plan.site)
@@ -367,29 +456,77 @@ def fix_text(
 ) -> FixOutcome:
     """Fix every fixable finding in ``text`` and verify the result.
 
+    A fix whose rewrite fails verification is dropped (its finding is then
+    reported as not fixable, with the reason) and the others still apply.
     Raises :class:`ParseError` if ``text`` does not parse and
-    :class:`FixError` if the rewrite does not verify.
+    :class:`FixError` if no verified rewrite can be made at all.
     """
     if result is None:
         result = check_text(text, config, filename=filename, index=index)
     outcome = FixOutcome(original=text, text=text, findings=list(result.findings))
-    fixable = [(finding, raw) for finding, raw in result.pairs if raw.fix is not None]
-    if not fixable:
+    groups = _plan_groups(result)
+    if not groups:
         # Nothing to fix: the file stays as it is, legacy ``async`` included.
         return outcome
-    assert result.analysis is not None
-    plans = [raw.fix for _, raw in fixable if raw.fix is not None]
-    module = result.analysis.module
     try:
-        new_module = apply_fixes(module, plans, result.analysis.module_bindings, config.style)
+        outcome.text, outcome.after = _rewrite(result, groups, config, filename, index, tolerated=[])
+        outcome.fixed = [finding for group in groups for finding, _ in group]
+        return outcome
+    except FixError as error:
+        if len(groups) == 1:
+            raise
+        everything = error
+    # Fix by fix: keep those that verify on their own, then all of them together.
+    kept: list[list[tuple[Finding, FixPlan]]] = []
+    for group in groups:
+        others = [finding for other in groups if other is not group for finding, _ in other]
+        try:
+            _rewrite(result, [group], config, filename, index, tolerated=others)
+        except FixError as error:
+            for finding, _ in group:
+                outcome.dropped[finding] = f"the rewrite failed verification ({error})"
+        else:
+            kept.append(group)
+    if not kept:
+        raise everything
+    outcome.text, outcome.after = _rewrite(
+        result, kept, config, filename, index, tolerated=list(outcome.dropped)
+    )
+    outcome.fixed = [finding for group in kept for finding, _ in group]
+    return outcome
+
+
+def _plan_groups(result: CheckResult) -> list[list[tuple[Finding, FixPlan]]]:
+    """The fixable findings, grouped by plan (a deferred ``try`` fixes several at once)."""
+    groups: dict[int, list[tuple[Finding, FixPlan]]] = {}
+    for finding, raw in result.pairs:
+        if raw.fix is not None:
+            groups.setdefault(id(raw.fix), []).append((finding, raw.fix))
+    return list(groups.values())
+
+
+def _rewrite(
+    result: CheckResult,
+    groups: list[list[tuple[Finding, FixPlan]]],
+    config: Config,
+    filename: str,
+    index: ProjectIndex | None,
+    *,
+    tolerated: list[Finding],
+) -> tuple[str, list[Finding]]:
+    """The text with these plans applied, verified (``tolerated``: findings deliberately left),
+    and what the verification's re-check of it found."""
+    assert result.analysis is not None
+    plans = [plan for group in groups for _, plan in group]
+    try:
+        new_module = apply_fixes(result.analysis.module, plans, result.analysis.module_bindings, config.style)
         new_text = new_module.code
-        again = verify(new_text, config, filename=filename, original=result.text, index=index)
+        again = verify(
+            new_text, config, filename=filename, original=result.text, index=index, tolerated=tolerated
+        )
     except RecursionError:
         raise FixError("too deeply nested to rewrite (RecursionError)") from None
-    outcome.text = new_text
-    outcome.fixed = [finding for finding, _ in fixable]
-    outcome.after = again.findings
-    return outcome
+    return new_text, again.findings
 
 
 def verify(
@@ -399,12 +536,14 @@ def verify(
     filename: str = "<string>",
     original: str | None = None,
     index: ProjectIndex | None = None,
+    tolerated: Sequence[Finding] = (),
 ) -> CheckResult:
     """The checks every rewrite must pass before it may be written; returns the re-check.
 
     It parses (libcst, and ``compile()`` when this interpreter could compile
-    the original), re-checking finds nothing fixable, and fixing it again
-    changes nothing. The re-check's parse is the parse check: one parse.
+    the original), re-checking finds nothing fixable (but the ``tolerated``
+    findings, left on purpose), and fixing it again changes nothing. The
+    re-check's parse is the parse check: one parse.
     """
     try:
         again = check_text(text, config, filename=filename, index=index)
@@ -417,13 +556,30 @@ def verify(
     except SyntaxError as error:
         if original is None or compiles(original, filename):
             raise FixError(f"the rewrite does not compile: {error.msg} (line {error.lineno})") from None
-    left = [finding for finding in again.findings if finding.fixable]
+    allowed = [_unplaced(finding) for finding in tolerated]
+    left = []
+    for finding in again.findings:
+        if not finding.fixable:
+            continue
+        if _unplaced(finding) in allowed:
+            allowed.remove(_unplaced(finding))
+        else:
+            left.append(finding)
     if left:
         first = left[0]
         raise FixError(f"the rewrite still has a fixable finding: {first.code} at line {first.line}")
-    if fix_text(text, config, filename=filename, result=again, index=index).text != text:
+    try:
+        fixed_again = fix_text(text, config, filename=filename, result=again, index=index).text
+    except FixError:
+        fixed_again = text  # what is left cannot be fixed: fixing again changes nothing
+    if fixed_again != text:
         raise FixError("fixing the rewrite again would change it (not idempotent)")
     return again
+
+
+def _unplaced(finding: Finding) -> tuple[str, str]:
+    """A finding whatever its line: messages name lines (``opened at line 12``) that a fix moves."""
+    return finding.code, re.sub(r"\d+", "#", finding.message)
 
 
 def compiles(text: str, filename: str) -> bool:

@@ -27,6 +27,7 @@ from .names import LocalFunction, dotted_name
 from .positions import locate
 from .recognize import Recognizer
 from .rules import RULES
+from .walk import body_runs_later
 
 
 @dataclass(frozen=True)
@@ -162,13 +163,15 @@ class HelperCalls:
         func = node.func
         if isinstance(func, cst.Name):
             found = self.rec.resolve(func)
-            return (found.node,) if isinstance(found, LocalFunction) else ()
+            if not isinstance(found, LocalFunction) or body_runs_later(found.node):
+                return ()  # calling a generator function or async def runs none of its body
+            return (found.node,)
         if not isinstance(func, cst.Attribute):
             return ()
         receiver = func.value
         if isinstance(receiver, cst.Name) and receiver.value in ("self", "cls") and self.method_tables:
             method = self.method_tables[-1].get(func.attr.value)
-            return (method,) if method is not None else ()
+            return (method,) if method is not None and not body_runs_later(method) else ()
         if func.attr.value in ("send", "send_robust"):
             signal = dotted_name(receiver)
             if signal is not None:

@@ -18,6 +18,8 @@ from typing import Union
 
 import libcst as cst
 
+from .queues.base import Kind
+
 
 class Local:
     """A name bound to something the analysis does not track."""
@@ -47,15 +49,16 @@ class Canvas:
 
 @dataclass(frozen=True)
 class TaskDef:
-    """A function decorated as a task or actor in this module.
+    """A function (or class) of this module that is a task or actor of a queue library.
 
-    ``kind`` is one of ``huey`` (calling it enqueues), ``dramatiq`` (``.send``
-    enqueues), ``rq`` (``.delay`` enqueues), ``celery``, ``django`` or
-    ``transactional`` (its delivery already waits for the commit).
+    ``kind`` says whose (:class:`~.queues.Kind`; ``TRANSACTIONAL``: its sends
+    already wait for the commit). ``row_alias``: its jobs are rows written
+    through Django's connection to that database.
     """
 
-    kind: str
+    kind: Kind
     name: str
+    row_alias: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,15 +85,37 @@ class AtomicWrapper:
     """What a function of this module is when it runs its caller's code in an atomic block.
 
     A ``@contextmanager`` that yields inside ``transaction.atomic()``, or a
-    decorator whose wrapper calls the decorated function inside one. ``using``
-    is the wrapped block's alias when it is a literal.
+    decorator whose wrapper calls the decorated function inside one. The
+    wrapped block's database is one of: ``using``, a literal (None: the
+    default database); a parameter of the wrapper (``using_parameter`` at
+    ``using_position``, defaulting to ``using_default``), read from each
+    call site; or unknown (``using_known`` False: chosen inside the
+    wrapper from something a call site cannot repeat, such as settings).
     """
 
     node: cst.FunctionDef = field(repr=False)
     using: cst.BaseExpression | None = field(default=None, repr=False)
+    using_parameter: str | None = None
+    using_position: int | None = None
+    using_default: cst.BaseExpression | None = field(default=None, repr=False)
+    using_known: bool = True
 
 
-Binding = Union[str, Local, AtomicContext, Canvas, TaskDef, Marker, LocalFunction]
+@dataclass(frozen=True)
+class LocalClass:
+    """A class defined at module level in this module."""
+
+    node: cst.ClassDef = field(repr=False)
+
+
+@dataclass(frozen=True)
+class LocalInstance:
+    """An instance of a class of this module (``backoff = Backoff()``)."""
+
+    cls: cst.ClassDef = field(repr=False)
+
+
+Binding = Union[str, Local, AtomicContext, Canvas, TaskDef, Marker, LocalFunction, LocalClass, LocalInstance]
 
 
 @dataclass

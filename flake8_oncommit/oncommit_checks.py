@@ -21,6 +21,7 @@ from .enqueues import OnCommit
 from .findings import BindEagerly, PassCallable, RawFinding, SetUsing, Site
 from .helpers import CallGraph
 from .names import LocalFunction
+from .planning import GENERATOR_REASON, Guard, generator_argument
 from .recognize import Recognizer
 from .resolution import DEFAULT_ALIAS, alias_text, describe_callee, is_literal_alias
 from .rules import RULES
@@ -53,6 +54,7 @@ class OnCommitChecks:
     functions: list[cst.FunctionDef]
     owners: list[cst.FunctionDef | None]
     graph: CallGraph
+    guards: list[Guard]
 
     @property
     @abstractmethod
@@ -67,13 +69,17 @@ class OnCommitChecks:
     def _check_on_commit(self, node: cst.Call, on_commit: OnCommit) -> None:
         callback = on_commit.callback
         self._note_deferrer(callback)
+        code_blocks = [block for block in self.writing_blocks if not block.request]
+        if on_commit.twin is not None:
+            if code_blocks and self.config.selects("OC104"):
+                self._check_database(node, on_commit, code_blocks)
+            return
         if callback is None:
             return
         if isinstance(callback, cst.Call) and self.config.selects("OC102"):
             self._check_called_callback(callback)
         if self.loops and self.config.selects("OC103"):
             self._check_late_binding(callback)
-        code_blocks = [block for block in self.writing_blocks if not block.request]
         if code_blocks and self.config.selects("OC104"):
             self._check_database(node, on_commit, code_blocks)
 
@@ -106,8 +112,14 @@ class OnCommitChecks:
         message = RULES["OC102"].message.format(
             call=self.describe(callback), callee=describe_callee(callback.func)
         )
+        reason = None
         if self._arguments_enqueue(callback):
             reason = "its arguments enqueue too, and would still run now"
+        elif self.guards:
+            reason = self.guards[0].label  # the send moves to the commit, away from the handler
+        elif generator_argument(callback):
+            reason = GENERATOR_REASON
+        if reason is not None:
             self.findings.append(RawFinding("OC102", callback, message, None, reason))
             return
         self.findings.append(RawFinding("OC102", callback, message, PassCallable(callback, self.site())))
@@ -142,13 +154,8 @@ class OnCommitChecks:
     ) -> tuple[BindEagerly | None, str | None]:
         site = self.site()
         if isinstance(callback, cst.Lambda):
-            body = callback.body
-            if parameter_names(callback.params):
+            if parameter_names(callback.params) or callback.params.star_arg != cst.MaybeSentinel.DEFAULT:
                 return None, "the lambda takes parameters"
-            if not isinstance(body, cst.Call):
-                return None, "the lambda is not a single call"
-            if not all(_evaluation_is_harmless(part) for part in (body.func, *(a.value for a in body.args))):
-                return None, "binding now would also run calls in its arguments early"
             return BindEagerly(callback, None, hits, site), None
         assert function is not None
         if function.decorators or parameter_names(function.params):
@@ -194,10 +201,20 @@ class OnCommitChecks:
         )
         plan = None
         reason = None
-        if not on_commit.fixable_using:
+        if on_commit.twin is not None:
+            send = on_commit.twin.removesuffix("_on_commit")
+            reason = (
+                f"{on_commit.twin}() always registers on the default database; "
+                f"use transaction.on_commit(partial(task.{send}, ...), using=...)"
+            )
+        elif not on_commit.fixable_using:
             reason = "registered through a connection object; use transaction.on_commit(..., using=...)"
         elif not block.using_portable:
-            reason = "the atomic block's using= is not visible here"
+            reason = block.using_reason or "the atomic block's using= is not visible here"
+        elif self.guards:
+            # Registered on a database without a transaction, the callback runs
+            # at once, where a handler sees its errors; fixed, it runs at commit.
+            reason = self.guards[0].label
         else:
             plan = SetUsing(node, block.using if expected != DEFAULT_ALIAS else None)
         self.findings.append(RawFinding("OC104", node, message, plan, reason))
@@ -205,48 +222,3 @@ class OnCommitChecks:
 
 def _show_alias(text: str) -> str:
     return text.strip("`") if text.startswith("`") else f'"{text}"'
-
-
-#: Expressions whose evaluation has no side effect worth worrying about.
-_HARMLESS = (
-    cst.Name,
-    cst.Attribute,
-    cst.Subscript,
-    cst.SubscriptElement,
-    cst.Index,
-    cst.Slice,
-    cst.SimpleString,
-    cst.ConcatenatedString,
-    cst.FormattedString,
-    cst.FormattedStringExpression,
-    cst.FormattedStringText,
-    cst.Integer,
-    cst.Float,
-    cst.Imaginary,
-    cst.Tuple,
-    cst.List,
-    cst.Dict,
-    cst.Set,
-    cst.Element,
-    cst.StarredElement,
-    cst.DictElement,
-    cst.StarredDictElement,
-    cst.BinaryOperation,
-    cst.UnaryOperation,
-    cst.BooleanOperation,
-    cst.Comparison,
-    cst.ComparisonTarget,
-    cst.IfExp,
-    cst.Arg,
-)
-
-
-def _evaluation_is_harmless(node: cst.CSTNode) -> bool:
-    """No calls, awaits or lambdas: evaluating it earlier changes nothing but the values read."""
-    if not isinstance(node, _HARMLESS):
-        return False
-    return all(isinstance(child, _HARMLESS) or _is_operator(child) for child in iter_descendants(node))
-
-
-def _is_operator(node: cst.CSTNode) -> bool:
-    return isinstance(node, (cst.BaseBinaryOp, cst.BaseUnaryOp, cst.BaseBooleanOp, cst.BaseCompOp))

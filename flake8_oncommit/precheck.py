@@ -14,27 +14,14 @@ import sys
 
 from .config import Config
 from .libraries import NOT_PROJECT_PACKAGES
+from .queues import WORDS as QUEUE_WORDS
 
 #: Words present in any file where a transaction context can appear.
 _CONTEXT_WORDS = ("atomic", "on_commit", "ATOMIC_REQUESTS")
 
-#: Words present wherever a job can be sent (method names, django-q
-#: functions, Huey/Dramatiq task decorators, Celery canvases).
-_ENQUEUE_WORDS = (
-    "delay",
-    "apply_async",
-    "send_task",
-    "enqueue",
-    "async",
-    "task",
-    "send",
-    ".run(",
-    "chain",
-    "group",
-    "chord",
-    "actor",
-    "huey",
-)
+#: Words present wherever a job can be sent: each queue library's, and the
+#: ``task`` of task decorators (a Huey task call is a send).
+_ENQUEUE_WORDS = (*QUEUE_WORDS, "task", "send")
 
 
 def _last_parts(names: frozenset[str]) -> tuple[str, ...]:

@@ -15,7 +15,17 @@ import libcst as cst
 from . import libraries as lib
 from .atomic import AtomicRecognizer
 from .enqueues import EnqueueRecognizer
-from .names import LOCAL, AtomicContext, Binding, Canvas, LocalFunction, Marker, TaskDef, import_bindings
+from .names import (
+    LOCAL,
+    AtomicContext,
+    Binding,
+    Canvas,
+    LocalClass,
+    LocalFunction,
+    LocalInstance,
+    Marker,
+    import_bindings,
+)
 from .walk import iter_children, iter_descendants
 
 
@@ -37,16 +47,15 @@ class Recognizer(AtomicRecognizer, EnqueueRecognizer):
             canvas = self.canvas_of(value)
             if canvas is not None:
                 return canvas
-            callee = self.qualified(value.func)
-            if callee is not None:
-                if callee in lib.DJANGO_Q_RUNNABLES and not self.is_configured(
-                    callee, self.config.transactional_queues
-                ):
-                    return Marker("django-q")
-                if callee in lib.SIGNAL_CLASSES:
+            cls = self.resolve(value.func)
+            if isinstance(cls, LocalClass):
+                return LocalInstance(cls.node)
+            if isinstance(cls, str):
+                if cls in lib.SIGNAL_CLASSES:
                     return Marker("signal")
-                if callee in lib.HUEY_CLASSES:
-                    return Marker("huey")
+                marker = self.value_marker(cls)
+                if marker is not None:
+                    return marker
             return LOCAL
         if isinstance(value, cst.IfExp):
             for branch in (value.body, value.orelse):
@@ -61,9 +70,9 @@ class Recognizer(AtomicRecognizer, EnqueueRecognizer):
 
     def function_binding(self, node: cst.FunctionDef) -> Binding:
         for decorator in node.decorators:
-            kind = self.task_kind(decorator.decorator)
-            if kind is not None:
-                return TaskDef(kind, node.name.value)
+            task = self.task_def(decorator.decorator, node.name.value)
+            if task is not None:
+                return task
         return LocalFunction(node)
 
     def bind_statement(self, small: cst.BaseSmallStatement) -> None:
@@ -97,7 +106,7 @@ class Recognizer(AtomicRecognizer, EnqueueRecognizer):
                 self.bind(statement.name.value, self.function_binding(statement))
             elif isinstance(statement, cst.ClassDef):
                 self.bind(statement.name.value, self.task_class_binding(statement))
-            elif isinstance(statement, cst.If) and self._is_type_checking(statement.test):
+            elif isinstance(statement, cst.If) and self.is_type_checking(statement.test):
                 # Imports for type checkers only: the names do not exist at run time.
                 for node in iter_descendants(statement.body):
                     if isinstance(node, (cst.Import, cst.ImportFrom)):

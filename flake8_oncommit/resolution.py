@@ -27,6 +27,7 @@ from .names import (
     import_module_name,
     is_informative,
 )
+from .queues import LIBRARIES, Kind
 from .summaries import FunctionSummary
 
 if TYPE_CHECKING:
@@ -48,7 +49,8 @@ class Resolver:
         self.config = config
         self.module = module
         self.names = NameTable({}, [])
-        self.imports_dramatiq = False
+        #: the queue libraries this module imports (some spellings count only then)
+        self.imported: set[Kind] = set()
         self.module_names = module_names(filename)
         #: this file's dotted name, to turn relative imports into absolute names
         self.module_name = module_name
@@ -63,8 +65,11 @@ class Resolver:
             return None
         return self.index
 
-    def project_function(self, found: Binding | None) -> FunctionSummary | None:
-        """What the project index knows about an imported function (None: nothing)."""
+    def project_function(self, found: Binding | None, need: str = "") -> FunctionSummary | None:
+        """What the project index knows about an imported function (None: nothing).
+
+        ``need`` names the one field the caller reads (``"deferrer"``, ``"task"``).
+        """
         index = self._ask_index(found)
         return index.function(found) if index is not None and isinstance(found, str) else None
 
@@ -119,22 +124,30 @@ class Resolver:
     def bind_import(self, node: cst.Import | cst.ImportFrom) -> None:
         if isinstance(node, cst.ImportFrom):
             module = import_module_name(node)
-            if module.split(".", 1)[0] in ("dramatiq", "django_dramatiq"):
-                self.imports_dramatiq = True
+            self._note_library(module)
             if isinstance(node.names, cst.ImportStar):
                 self.names.star_modules.append(module)
                 return
         else:
             for alias in node.names:
-                head = (dotted_name(alias.name) or "").split(".", 1)[0]
-                if head in ("dramatiq", "django_dramatiq"):
-                    self.imports_dramatiq = True
+                self._note_library(dotted_name(alias.name) or "")
         for local, qualified in import_bindings(node):
             if qualified.startswith(".") and self.module_name:
                 qualified = absolute_name(qualified, self.module_name, self.is_package)
             self.bind(local, qualified)
 
-    def _is_type_checking(self, test: cst.BaseExpression) -> bool:
+    def _note_library(self, module: str) -> None:
+        kind = _LIBRARY_OF_PACKAGE.get(module.split(".", 1)[0])
+        if kind is not None:
+            self.imported.add(kind)
+
+    def project_module_unknown(self, qualified: str) -> bool:
+        """Whether the project index has no module for ``qualified`` (a third-party name, say)."""
+        index = self._ask_index(qualified)
+        return index is None or index.module(qualified.rsplit(".", 1)[0]) is None
+
+    def is_type_checking(self, test: cst.BaseExpression) -> bool:
+        """``TYPE_CHECKING`` (any spelling): the code under it never runs."""
         return (self.qualified(test) or "").rsplit(".", 1)[-1] == "TYPE_CHECKING"
 
     def resolve(self, node: cst.BaseExpression) -> Binding | None:
@@ -245,22 +258,32 @@ _KNOWN_NAMES: frozenset[str] = (
     | lib.ON_COMMIT_FUNCTIONS
     | lib.METHOD_DECORATOR
     | lib.NON_ATOMIC_REQUESTS
-    | frozenset(lib.ENQUEUE_FUNCTIONS)
-    | lib.CELERY_CANVAS_MULTI
-    | lib.CELERY_SIGNATURE
-    | lib.DJANGO_Q_RUNNABLES
-    | lib.HUEY_TASK_DECORATORS
-    | lib.DRAMATIQ_ACTOR_DECORATORS
-    | lib.RQ_JOB_DECORATORS
     | lib.DEFAULT_CONNECTIONS
+    | frozenset(
+        name
+        for library in LIBRARIES
+        for table in (
+            library.send_functions,
+            library.composite_constructors,
+            library.signature_constructors,
+            library.runnables,
+            library.task_decorators,
+            library.app_classes,
+            library.app_instances,
+            library.schedulers,
+        )
+        for name in table
+    )
 )
+_SEND_FUNCTION_NAMES = frozenset(name for library in LIBRARIES for name in library.send_function_names)
+_LIBRARY_OF_PACKAGE = {package: library.kind for library in LIBRARIES for package in library.packages}
 
 
 def _is_known_name(qualified: str) -> bool:
     """Whether a star import could have provided a name the analysis cares about."""
     if qualified in _KNOWN_NAMES:
         return True
-    return qualified.rsplit(".", 1)[-1] in lib.ENQUEUE_FUNCTION_NAMES
+    return qualified.rsplit(".", 1)[-1] in _SEND_FUNCTION_NAMES
 
 
 #: The alias of a registration that names no database.

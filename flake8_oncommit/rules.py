@@ -71,10 +71,17 @@ _add(
             "`oncommit-fix` wraps the call: `task.delay(a, b=c)` becomes "
             "`transaction.on_commit(partial(task.delay, a, b=c))` (arguments are "
             "still evaluated where they were), passing `using=` of the innermost "
-            "atomic block. With `--style celery`, Celery calls become "
-            "`task.delay_on_commit(...)` / `task.apply_async_on_commit(...)`. Only "
-            "expression statements are rewritten: when the result is used "
-            "(`r = task.delay()`), the finding is reported as not fixable."
+            "atomic block (read from a project wrapper's arguments when it takes the "
+            "alias). With `--style celery`, Celery calls become "
+            "`task.delay_on_commit(...)` / `task.apply_async_on_commit(...)`. A send in a "
+            "`try` whose handlers would catch its errors is deferred with the whole `try` "
+            "statement, as a nested function, when the statement is nothing but the sends. "
+            "The fix keeps everything but the moment the job is sent (proven by running "
+            "original and fixed code under real Django); where that cannot be shown, the "
+            "finding is reported as not fixable with the reason: its result is used or "
+            "awaited, a handler would no longer see broker errors, an argument passed by "
+            "reference is changed later in the block, the block's database cannot be "
+            "repeated at the enqueue, a generator argument."
         ),
         fixable=True,
         options=(
@@ -135,13 +142,16 @@ _add(
             "object is processed N times and the others never."
         ),
         bad=("for order in orders:\n    transaction.on_commit(lambda: notify.delay(order.pk))\n"),
-        good=("for order in orders:\n    transaction.on_commit(partial(notify.delay, order.pk))\n"),
+        good=(
+            "for order in orders:\n    transaction.on_commit(lambda order=order: notify.delay(order.pk))\n"
+        ),
         fix=(
-            "A lambda whose body is a single call becomes `partial(callee, args...)`, "
-            "so the arguments are evaluated at registration. A nested def passed by "
-            "name gets the names it reads as parameters bound by `partial`. When the "
-            "callback cannot be rewritten safely, the finding is reported as not "
-            "fixable."
+            "Exactly the names the loop rebinds are bound at registration, every other "
+            "read still happens at commit: a lambda gets them as default values "
+            "(`lambda item=item: notify.delay(item.pk)`), a nested def passed by name "
+            "as parameters bound with `partial`. A lambda with parameters of its own, "
+            "or a def that is decorated, takes parameters or is used elsewhere, is "
+            "reported as not fixable."
         ),
         fixable=True,
     )
@@ -273,6 +283,49 @@ _add(
             "}\n"
         ),
         fix="Not automatic: decide what the project wants, then move the key into DATABASES.",
+        fixable=False,
+    )
+)
+
+_add(
+    Rule(
+        code="OC111",
+        name="atomic-without-effect",
+        message=(
+            "transaction.atomic on {kind} {name}() only wraps creating it, so its body runs "
+            "later, outside the transaction - fix it with `with transaction.atomic():` inside"
+        ),
+        summary="@transaction.atomic decorates an async def or a generator function, where it has no effect.",
+        why=(
+            "Calling an async def or a generator function only creates a coroutine or a "
+            "generator; the decorator opens and commits the transaction around that, and "
+            "the body runs later, when the coroutine is awaited or the generator iterated, "
+            "outside any transaction. The writes the team believes atomic are not, and an "
+            "enqueue inside is sent in autocommit mode (no race, but no atomicity either)."
+        ),
+        bad=(
+            "@transaction.atomic\n"
+            "def export_rows(queryset):\n"
+            "    for row in queryset:\n"
+            "        row.exported = True\n"
+            "        row.save()\n"
+            "        yield row\n"
+        ),
+        good=(
+            "def export_rows(queryset):\n"
+            "    with transaction.atomic():\n"
+            "        rows = list(queryset)\n"
+            "        for row in rows:\n"
+            "            row.exported = True\n"
+            "            row.save()\n"
+            "    yield from rows\n"
+        ),
+        fix=(
+            "Not automatic: decide where the transaction belongs. For a generator, open "
+            "`with transaction.atomic():` inside it around the writes; for an async view, "
+            "move the database work into a sync function decorated with `@transaction.atomic` "
+            "and call it with `sync_to_async`."
+        ),
         fixable=False,
     )
 )

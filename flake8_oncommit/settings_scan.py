@@ -29,8 +29,9 @@ import libcst as cst
 from .config import Config
 from .engine import ParseError, parse
 from .files import FileError, discover, read
-from .libraries import DJANGO_Q_SENDERS, READ_ONLY_ALIAS
+from .libraries import READ_ONLY_ALIAS
 from .positions import locate
+from .queues.django_q import SENDERS as DJANGO_Q_SENDERS
 from .resolution import string_value
 from .source import SourceError, decode
 from .walk import iter_children, iter_descendants

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 #: Bumped whenever what a summary records changes: cached summaries of an
 #: older format are recomputed.
-SUMMARY_FORMAT = 4
+SUMMARY_FORMAT = 6
 
 
 @dataclass(frozen=True)
@@ -21,8 +21,19 @@ class FunctionSummary:
     wrapper: bool = False
     #: the wrapped block's database alias, when a literal
     wrapper_using: str | None = None
-    #: a task/actor kind (huey, dramatiq, rq, celery, django, transactional)
+    #: ... or the wrapper's parameter that names it (keyword, position), and
+    #: whether it has a default: a literal alias (None: the default database)
+    wrapper_using_parameter: str | None = None
+    wrapper_using_position: int | None = None
+    wrapper_using_optional: bool = False
+    wrapper_using_default: str | None = None
+    #: ... or chosen inside the wrapper where a call site cannot repeat it
+    wrapper_using_unknown: bool = False
+    #: a task/actor kind (a :class:`~.queues.Kind` value: huey, dramatiq, rq,
+    #: celery, django, procrastinate, transactional)
     task: str | None = None
+    #: its jobs are rows written through Django's connection to this database
+    task_row_alias: str | None = None
     #: its first enqueue outside any atomic block and not deferred
     enqueue: str | None = None
     #: it hands a callable parameter to on_commit

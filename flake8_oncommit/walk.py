@@ -167,6 +167,13 @@ def names_assigned(body: cst.CSTNode) -> set[str]:
             targets(node.target)
         elif isinstance(node, cst.AsName) and isinstance(node.name, cst.BaseExpression):
             targets(node.name)
+        elif isinstance(node, cst.ImportAlias) and node.asname is None:
+            # ``import a.b`` binds ``a``; ``from m import x`` binds ``x``.
+            name: cst.BaseExpression = node.name
+            while isinstance(name, cst.Attribute):
+                name = name.value
+            if isinstance(name, cst.Name):
+                found.add(name.value)
         elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             found.add(node.name.value)
     return found
@@ -179,3 +186,10 @@ def parameter_names(params: cst.Parameters) -> set[str]:
     if params.star_kwarg is not None:
         names.add(params.star_kwarg.name.value)
     return names
+
+
+def body_runs_later(function: cst.FunctionDef) -> bool:
+    """An async def or a generator function: calling it only creates a coroutine or generator."""
+    if function.asynchronous is not None:
+        return True
+    return any(isinstance(node, cst.Yield) for node in iter_descendants(function.body, into_scopes=False))

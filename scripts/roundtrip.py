@@ -71,7 +71,7 @@ from flake8_oncommit import cli
 from flake8_oncommit.config import Config, ConfigError
 from flake8_oncommit.engine import ParseError, check_text
 from flake8_oncommit.files import TEMP_MARKER, discover, is_excluded_dir
-from flake8_oncommit.findings import BindEagerly
+from flake8_oncommit.findings import BindEagerly, DeferCall, DeferStatement, FixPlan, PassCallable, SetUsing
 from flake8_oncommit.fix import compiles
 from flake8_oncommit.index import CACHE_DIR, ProjectIndex
 from flake8_oncommit.positions import locate
@@ -386,6 +386,10 @@ class Allowed:
     fixed_lines: list[int]
     #: ids of the nested defs an OC103 fix gives parameters
     rebound: set[int]
+    #: [line, end_line] of ``try`` statements deferred whole (they become a def and a call)
+    regions: list[tuple[int, int]] = field(default_factory=list)
+    #: the shape each fix was made in ("plain statement", "loop body", ...)
+    shapes: list[str] = field(default_factory=list)
 
     def in_span(self, line: int) -> bool:
         return any(start <= line <= end for start, end in self.spans)
@@ -401,12 +405,22 @@ def allowed_changes(text: str, config: Config, filename: str, index: ProjectInde
     fixed_lines: list[int] = []
     rebound: set[int] = set()
     module = result.analysis.module if result.analysis is not None else cst.parse_module(text)
+    regions: list[tuple[int, int]] = []
+    shapes: list[str] = []
+    parents = _parents(module)
     for finding, raw in result.pairs:
         findings.append((finding.line, finding.end_line, finding.code, finding.fixable))
         if raw.fix is None:
             continue
         spans.append((finding.line, finding.end_line))
         fixed_lines.append(finding.line)
+        shapes.append(shape_of(raw.fix, parents))
+        if isinstance(raw.fix, DeferStatement):
+            start, _, end, end_column = locate(module, [raw.fix.statement])[id(raw.fix.statement)]
+            region = (start, end - 1 if end_column == 0 and end > start else end)
+            if region not in regions:
+                regions.append(region)
+                spans.append(region)
         if isinstance(raw.fix, BindEagerly) and raw.fix.function is not None:
             rebound.add(id(raw.fix.function))
             header = def_header_lines(module, raw.fix.function)
@@ -417,7 +431,47 @@ def allowed_changes(text: str, config: Config, filename: str, index: ProjectInde
         if repair is not None:
             spans.extend((line, line) for line, _ in repair.positions)
             fixed_lines.extend(line for line, _ in repair.positions)
-    return Allowed(spans, sorted(findings), import_lines(module), module, fixed_lines, rebound)
+    return Allowed(
+        spans, sorted(findings), import_lines(module), module, fixed_lines, rebound, regions, shapes
+    )
+
+
+def _parents(module: cst.Module) -> dict[int, cst.CSTNode]:
+    parents: dict[int, cst.CSTNode] = {}
+    pending: list[cst.CSTNode] = [module]
+    while pending:
+        node = pending.pop()
+        for child in node.children:
+            parents[id(child)] = node
+            pending.append(child)
+    return parents
+
+
+def shape_of(plan: FixPlan, parents: dict[int, cst.CSTNode]) -> str:
+    """Where a fix was made, for the report: the kind of fix and what encloses it."""
+    if isinstance(plan, DeferStatement):
+        return "try statement deferred whole"
+    if isinstance(plan, PassCallable):
+        return "OC102: callable passed"
+    if isinstance(plan, SetUsing):
+        return "OC104: using= set"
+    if isinstance(plan, BindEagerly):
+        return "OC103: lambda defaults" if plan.function is None else "OC103: nested def parameters"
+    assert isinstance(plan, DeferCall)
+    context = []
+    node: cst.CSTNode | None = parents.get(id(plan.call))
+    while node is not None and not isinstance(node, (cst.FunctionDef, cst.Module)):
+        if isinstance(node, (cst.For, cst.While)) and "loop" not in context:
+            context.append("loop")
+        elif isinstance(node, cst.Try) and "try/finally" not in context:
+            context.append("try/finally")
+        elif isinstance(node, cst.If) and "branch" not in context:
+            context.append("branch")
+        elif isinstance(node, cst.With) and "with" not in context:
+            context.append("with")
+        node = parents.get(id(node))
+    where = "module level" if isinstance(node, cst.Module) else "function"
+    return f"statement ({where}{', ' if context else ''}{', '.join(context)})"
 
 
 @dataclass(frozen=True)
@@ -518,8 +572,17 @@ def statements(module: cst.Module) -> list[Statement]:
     return found
 
 
+#: The nested function a deferred ``try`` becomes.
+_DEFERRED_DEF = re.compile(r"^_\w+_after_commit(_\d+)?$")
+
+
 def check_statements(
-    path: str, old_module: cst.Module, new_module: cst.Module, fixed_lines: list[int], rebound: set[int]
+    path: str,
+    old_module: cst.Module,
+    new_module: cst.Module,
+    fixed_lines: list[int],
+    rebound: set[int],
+    regions: tuple[tuple[int, int], ...] = (),
 ) -> list[str]:
     """Violations of (c), statement by statement (imports aside).
 
@@ -537,8 +600,15 @@ def check_statements(
         if inner:
             holders.add(max(inner))  # pre-order: the last one containing the line is the innermost
     after_import = {index for index in range(1, len(new_all)) if new_all[index - 1].is_import}
-    old = [(index, st) for index, st in enumerate(old_all) if not st.is_import]
-    new = [(index, st) for index, st in enumerate(new_all) if not st.is_import]
+    # A ``try`` deferred whole is replaced by a def holding it and an
+    # on_commit line: compared apart (the oracle proves its behaviour).
+    inserted = _inserted_defs(new_module, new_all)
+    old = [
+        (index, st)
+        for index, st in enumerate(old_all)
+        if not st.is_import and not any(start <= st.start and st.end <= end for start, end in regions)
+    ]
+    new = [(index, st) for index, st in enumerate(new_all) if not st.is_import and index not in inserted]
 
     def key(st: Statement) -> tuple[str, str]:
         return (st.kind, st.own)
@@ -579,6 +649,20 @@ def check_statements(
                 )
             )
     return problems
+
+
+def _inserted_defs(module: cst.Module, all_statements: list[Statement]) -> set[int]:
+    """Indexes of the statements a deferred ``try`` became: the def, what it holds, the call after it."""
+    found: set[int] = set()
+    for st in all_statements:
+        if st.kind == "FunctionDef" and _DEFERRED_DEF.match(st.own.split("def ", 1)[-1].split("(", 1)[0]):
+            for inner, other in enumerate(all_statements):
+                if st.start <= other.start and other.end <= st.end:
+                    found.add(inner)
+            following = [i for i, other in enumerate(all_statements) if other.start > st.end]
+            if following:
+                found.add(following[0])
+    return found
 
 
 def hunk_text(old: list[str], new: list[str], i1: int, i2: int, j1: int, j2: int, context: int = 2) -> str:
@@ -669,6 +753,10 @@ class Report:
     package: str = ""
     #: the fix, as a unified diff of every changed file
     diff: str = ""
+    #: how many fixes were made in each shape (see :func:`shape_of`)
+    shapes: Counter[str] = field(default_factory=Counter)
+    #: why the findings that are not fixable are not, and how many each
+    reasons: Counter[str] = field(default_factory=Counter)
 
     def fail(self, check: str, message: str) -> None:
         self.violations[check].append(message)
@@ -713,6 +801,9 @@ def roundtrip(src: str, work: str, options: list[str], jobs: int) -> Report:
     fixable_files = {f["path"] for f in fixable}
     changed = sorted(rel for rel in entries0 if rel in entries1 and entries0[rel] != entries1[rel])
     report.by_code = dict(sorted(Counter(f["code"] for f in findings).items()))
+    report.reasons = Counter(
+        _reason_kind(f["reason"]) for f in findings if not f["fixable"] and f.get("reason")
+    )
     report.numbers.update(
         files=len(python_files),
         files_with_findings=len(by_file),
@@ -871,9 +962,10 @@ def roundtrip(src: str, work: str, options: list[str], jobs: int) -> Report:
         for problem in check_hunks(rel, old_text, new_text, allowed, import_lines(new_module)):
             report.fail("c", problem)
         for problem in check_statements(
-            rel, allowed.module, new_module, allowed.fixed_lines, allowed.rebound
+            rel, allowed.module, new_module, allowed.fixed_lines, allowed.rebound, tuple(allowed.regions)
         ):
             report.fail("c", problem)
+        report.shapes.update(allowed.shapes)
     report.numbers.update(changed_compiled=compiled, changed_newer_syntax=newer_syntax)
     report.diff = "".join(diffs)
     report.seconds["verify"] = time.monotonic() - mark
@@ -889,6 +981,13 @@ def resolve_config(options: list[str], tree: str) -> Config:
         return cli.resolve_config(args)[0]
     except ConfigError as error:
         raise SystemExit(f"roundtrip.py: configuration error: {error}") from None
+
+
+def _reason_kind(reason: str) -> str:
+    """A not-fixable reason without its particulars (names, expressions), to count alike ones together."""
+    reason = re.sub(r"its argument .+? is changed", "its argument ... is changed", reason)
+    reason = re.sub(r"using= \(.*?\)", "using= (...)", reason)
+    return re.sub(r"inside \w+\(\)", "inside ...()", reason)
 
 
 def _key(finding: dict[str, Any]) -> tuple[str, str, str]:
@@ -925,6 +1024,12 @@ def render(report: Report) -> str:
         f"  changed files compiled: {n['changed_compiled']} "
         f"(not compiled, original not compilable on Python {report.python}: {n['changed_newer_syntax']})",
     ]
+    if report.shapes:
+        out.append("  fixes by shape:")
+        out += [f"    {count:4} {shape}" for shape, count in report.shapes.most_common()]
+    if report.reasons:
+        out.append("  not fixable, by reason:")
+        out += [f"    {count:4} {reason}" for reason, count in report.reasons.most_common()]
     out += [f"  note: {note}" for note in report.notes]
     out.append("checks:")
     for key, title in CHECKS.items():

@@ -332,8 +332,7 @@ def test_oc101_names_where_the_transaction_opens(tmp_path: Path) -> None:
         "transaction.atomic() opened at line 26",
     ]
     assert lines[-1].endswith(
-        "(not auto-fixable: it is awaited, and on_commit() would call it without awaiting: "
-        "defer the synchronous enqueue())"
+        "(not auto-fixable: it is awaited: on_commit() cannot run a coroutine (use the synchronous call))"
     )
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import ast
 import contextlib
 import os
+import sys
 
 import hypothesmith
 import libcst as cst
 import pytest
 from django_programs import django_module
+from executable_programs import executable_module
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -56,6 +58,17 @@ def assert_fix_is_sound(source: str, config: Config) -> None:
         assert fixed == source
 
 
+def assert_fix_behaves(source: str) -> None:
+    """The differential property: the fixed program does what the original intended (oracle.py)."""
+    from oracle import Program, compare, fix_with_intents
+
+    fixed, intents = fix_with_intents(source, Config())
+    if not intents:
+        return
+    differences = compare(Program(source, "generated"), fixed, intents)
+    assert not differences, f"{source}\n--- fixed\n{fixed}\n" + "\n\n".join(str(d) for d in differences[:2])
+
+
 def analyse_everything(source: str) -> None:
     """Run the analysis itself (past the text pre-check) on any parseable text."""
     try:
@@ -89,6 +102,24 @@ def test_grammar_generated_code_never_crashes(source: str) -> None:
 def test_node_generated_code_never_crashes(source: str) -> None:
     analyse_everything(source)
     assert_fix_is_sound(source, Config())
+
+
+@pytest.mark.heavy
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="the oracle needs instruction positions (3.11+)")
+@settings(max_examples=SHORT, **SHORT_RUN)
+@given(executable_module())
+def test_executable_programs_behave_as_intended(source: str) -> None:
+    assert_fix_is_sound(source, Config())
+    assert_fix_behaves(source)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="the oracle needs instruction positions (3.11+)")
+@settings(max_examples=LONG, **COMMON)
+@given(executable_module())
+def test_executable_programs_behave_as_intended_long(source: str) -> None:
+    assert_fix_is_sound(source, Config())
+    assert_fix_behaves(source)
 
 
 @pytest.mark.slow

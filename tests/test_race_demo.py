@@ -40,3 +40,23 @@ def test_race_shows_before_the_fix_and_not_after() -> None:
     assert before > 0, output
     assert after == 0, output
     assert proc.returncode == 0, output
+
+
+@pytest.mark.heavy
+def test_the_guard_reports_the_race_of_the_original_and_not_the_fix() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(DEMO), "--n", "2", "--guard"],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    output = f"exit {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
+    assert proc.returncode == 0, output
+    services = (DEMO.parent / "raceapp" / "services.py").read_text(encoding="utf-8").splitlines()
+    send = next(n for n, line in enumerate(services, 1) if "send_message.delay(" in line)
+    block = next(n for n, line in enumerate(services, 1) if line.strip() == "@transaction.atomic")
+    assert "flake8-oncommit guard: 1 distinct race (2 of 4 sends" in proc.stdout, output
+    finding = f"raceapp/services.py:{send}: OC101 Celery task 'raceapp.tasks.send_message' enqueued"
+    assert finding in proc.stdout, output
+    assert f"block entered  raceapp/services.py:{block} in send_msg" in proc.stdout, output

@@ -14,24 +14,12 @@ from typing import Any
 
 import pytest
 
-django = pytest.importorskip("django")
+pytest.importorskip("django")
 
-from django.conf import settings  # noqa: E402
+import django_setup  # noqa: F401  (configures Django)
+from django.db import connections, transaction
 
-if not settings.configured:
-    settings.configure(
-        DATABASES={
-            "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
-            "other": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
-        },
-        INSTALLED_APPS=[],
-        USE_TZ=True,
-    )
-    django.setup()
-
-from django.db import connections, transaction  # noqa: E402
-
-from flake8_oncommit import check_source, fix_source  # noqa: E402
+from flake8_oncommit import check_source, fix_source
 
 
 class RecordingTask:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Show the enqueue-before-commit race with a real Celery worker, then show oncommit-fix ending it.
 
-    python examples/race/demo.py [--n N]
+    python examples/race/demo.py [--n N] [--guard]
 
 1. A fresh SQLite file in WAL mode in a temporary directory, migrated.
 2. A real Celery worker in a thread of this process (the in-memory broker).
@@ -13,9 +13,16 @@
 4. ``services.py`` is copied to a temporary directory and the real
    ``oncommit-fix`` rewrites the copy; the copy is imported and runs N times.
 
+With ``--guard`` the whole scenario runs under the test-suite guard
+(``flake8_oncommit.runtime.Guard``), which prints its report before the last
+line: the race in ``raceapp/services.py`` with the line of the send and of
+the atomic block, and nothing for the fixed copy.
+
 The last line is ``before fix: X/N tasks missed their row; after fix: Y/N``.
-Exit 0 when X > 0 and Y == 0, 1 when the race did not show or the fix did not
-end it, 2 when the demo could not run (no ``oncommit-fix``, worker stuck...).
+Exit 0 when X > 0 and Y == 0 (and, with ``--guard``, the guard reported the
+original and not the fixed copy), 1 when the race did not show or the fix
+did not end it, 2 when the demo could not run (no ``oncommit-fix``, worker
+stuck...).
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ import tempfile
 import uuid
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
+from typing import Any, Callable
 
 HERE = Path(__file__).resolve().parent
 SERVICES = HERE / "raceapp" / "services.py"
@@ -150,8 +157,26 @@ def run_requests(send_msg: Callable[..., object], label: str, n: int) -> int:
     return missed
 
 
-def run(n: int, workdir: Path) -> int:
+def start_guard() -> Any:
+    """The test-suite guard, watching the Celery sends and the atomic blocks of this process."""
+    try:
+        from flake8_oncommit.runtime import Guard
+    except ImportError as exc:
+        raise DemoError(f"--guard needs flake8-oncommit installed: {exc}") from exc
+    return Guard(root=HERE).start()
+
+
+def guard_verdict(guard: Any) -> bool:
+    """Print the guard's report; True when it saw the original's race and nothing else."""
+    guard.stop()
+    print(guard.report())
+    sites = {(Path(f.send.filename).resolve(), f.code) for f in guard.findings}
+    return sites == {(SERVICES.resolve(), "OC101")}
+
+
+def run(n: int, workdir: Path, guard_on: bool = False) -> int:
     fixer = find_fixer()
+    guard = start_guard() if guard_on else None
     setup_django(workdir / "db.sqlite3")
 
     from celery.contrib.testing.worker import start_worker
@@ -176,19 +201,23 @@ def run(n: int, workdir: Path) -> int:
     finally:
         connections.close_all()
 
+    guard_ok = guard_verdict(guard) if guard is not None else True
     print(f"before fix: {before}/{n} tasks missed their row; after fix: {after}/{n}")
-    return 0 if before > 0 and after == 0 else 1
+    return 0 if before > 0 and after == 0 and guard_ok else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20, help="requests per run (default 20)")
+    parser.add_argument(
+        "--guard", action="store_true", help="run the scenario under the test-suite guard, print its report"
+    )
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("--n must be at least 1")
     workdir = Path(tempfile.mkdtemp(prefix="oncommit-race-"))
     try:
-        return run(args.n, workdir)
+        return run(args.n, workdir, guard_on=args.guard)
     except DemoError as exc:
         print(f"\nerror: {exc}", file=sys.stderr)
         return 2
