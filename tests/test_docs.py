@@ -71,3 +71,20 @@ def test_every_key_and_flag_is_in_the_readme() -> None:
             if flag.startswith("--") and flag not in ("--help", "--version"):
                 bare = flag.removeprefix("--no-").removeprefix("--")
                 assert flag in readme or f"--[no-]{bare}" in readme, f"{flag} is missing from README"
+
+
+def test_every_subpackage_is_installed() -> None:
+    """A package missing from the list is absent from non-editable installs (pre-commit, pip install .)."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for init in (ROOT / "flake8_oncommit").rglob("__init__.py")
+    }
+    assert found == listed
