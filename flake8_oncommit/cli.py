@@ -177,9 +177,12 @@ def _process(path: str, job: Job) -> FileResult:
                 result.noqa_added = 0
             else:
                 text = marked
-                result.findings = after.findings
+                if mode == "fix":
+                    result.findings = after.findings
     if job.unused_noqa:
-        result.findings = sorted([*result.findings, *_unused_noqa(text, config, path, index)])
+        # About the file as it is on disk after this run (with --diff, as it was).
+        on_disk = text if mode == "fix" else source.text
+        result.findings = sorted([*result.findings, *_unused_noqa(on_disk, config, path, index)])
     if text == source.text:
         return result
     result.changed = True
@@ -195,6 +198,9 @@ def _process(path: str, job: Job) -> FileResult:
         result.fixed = result.noqa_added = 0
         result.changed = False
         result.error = f"fix not applied: {error}"
+        return result
+    if keep_lines:
+        result.lines = text.splitlines()  # --show-source quotes the file as written
     return result
 
 

@@ -139,10 +139,11 @@ def test_write_mode_reports_what_the_rewrite_still_has_at_its_lines(tmp_path: Pa
     project = write(tmp_path, {"shop/services.py": FIXED_HELPER})
     before = oncommit_fix("--check", "shop", cwd=project)
     assert [c.split(":", 1)[1] for c in codes(before.stdout)] == ["8:9: OC101", "13:5: OC105", "14:9: OC101"]
-    proc = oncommit_fix("shop", cwd=project)
+    proc = oncommit_fix("--show-source", "shop", cwd=project)
     assert proc.returncode == 1
     left = codes(proc.stdout)
     assert left == ["shop/services.py:16:9: OC101"], proc.stdout
+    assert "\n        r = send.delay(o)\n" in proc.stdout  # --show-source quotes the file as written
     on_disk = (project / "shop" / "services.py").read_text().splitlines()
     assert on_disk[16 - 1].strip() == "r = send.delay(o)"
     assert "1 left to fix by hand (OC101 x1)" in proc.stderr
