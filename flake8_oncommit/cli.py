@@ -534,28 +534,61 @@ def _main(argv: Sequence[str] | None) -> int:
             job = dataclasses.replace(job, wrappers=index.wrapper_names())
         for result in _run_all(files, job, args.jobs):
             progress.step()
-            found = [Located(result.path, finding, fixed=True) for finding in result.fixed_findings]
-            found += [Located(result.path, finding) for finding in result.findings]
-            found.sort(key=lambda item: (item.finding.line, item.finding.column))
-            located.extend(found)
-            summary.add(found)
-            if result.lines is not None:
-                sources[result.path] = result.lines
-            if result.error:
-                summary.failed += 1
-                print(f"{result.path}: {result.error}", file=sys.stderr)
-            if result.changed:
-                summary.changed.append((result.path, result.fixed, result.noqa_added))
-                if result.noqa_added:
-                    summary.noqa_added += result.noqa_added
-                    summary.noqa_files += 1
-                if result.diff:
-                    diffs.append(result.diff)
+            located.extend(_gather(result, summary, sources, diffs))
     except KeyboardInterrupt:
         progress.close()
         print("oncommit-fix: interrupted", file=sys.stderr)
         return 130
     progress.close()
+    if not _report(args, mode, located, sources, diffs):
+        return 2
+    if not args.quiet:
+        for line in summary.changed_lines(err_style):
+            print(line, file=sys.stderr)
+        text = summary.line(batch=batch, style=err_style)
+        if text is not None:
+            print(f"oncommit-fix: {text}", file=sys.stderr)
+    if args.statistics:
+        stream = sys.stdout if args.format == "text" or args.output else sys.stderr
+        for line in summary.statistics():
+            print(line, file=stream)
+    if missing:
+        return 2
+    left = any(not item.fixed for item in located)
+    return 1 if (left or summary.changed or summary.failed) else 0
+
+
+def _gather(
+    result: FileResult, summary: RunSummary, sources: dict[str, list[str]], diffs: list[str]
+) -> list[Located]:
+    """One file's outcome into the run's counts; its findings, fixed ones marked, in line order."""
+    found = [Located(result.path, finding, fixed=True) for finding in result.fixed_findings]
+    found += [Located(result.path, finding) for finding in result.findings]
+    found.sort(key=lambda item: (item.finding.line, item.finding.column))
+    summary.add(found)
+    if result.lines is not None:
+        sources[result.path] = result.lines
+    if result.error:
+        summary.failed += 1
+        print(f"{result.path}: {result.error}", file=sys.stderr)
+    if result.changed:
+        summary.changed.append((result.path, result.fixed, result.noqa_added))
+        if result.noqa_added:
+            summary.noqa_added += result.noqa_added
+            summary.noqa_files += 1
+        if result.diff:
+            diffs.append(result.diff)
+    return found
+
+
+def _report(
+    args: argparse.Namespace,
+    mode: str,
+    located: list[Located],
+    sources: dict[str, list[str]],
+    diffs: list[str],
+) -> bool:
+    """The report and the diffs where they belong; False if the report file cannot be written."""
     out_style = Style.for_stream(sys.stdout, args.color) if not args.output else Style()
     report = render(args.format, located, sources if args.show_source else None, mode=mode, style=out_style)
     if diffs:
@@ -569,23 +602,10 @@ def _main(argv: Sequence[str] | None) -> int:
             print(
                 f"oncommit-fix: error: cannot write {args.output}: {error.strerror or error}", file=sys.stderr
             )
-            return 2
+            return False
     elif report:
         sys.stdout.write(report)
-    if args.statistics:
-        stream = sys.stdout if args.format == "text" or args.output else sys.stderr
-        for line in summary.statistics():
-            print(line, file=stream)
-    if not args.quiet:
-        for line in summary.changed_lines(err_style):
-            print(line, file=sys.stderr)
-        text = summary.line(batch=batch, style=err_style)
-        if text is not None:
-            print(f"oncommit-fix: {text}", file=sys.stderr)
-    if missing:
-        return 2
-    left = any(not item.fixed for item in located)
-    return 1 if (left or summary.changed or summary.failed) else 0
+    return True
 
 
 def _explain(code: str) -> int:
