@@ -87,9 +87,12 @@ def check_source(
     from .config import Config
     from .engine import check_text
 
-    config = config or Config()
+    config = _settled(config or Config(), project_root).for_path(filename)
     index = _index(project_root, config)
-    return check_text(source, config, filename=filename, honour_noqa=honour_noqa, index=index).findings
+    result = check_text(source, config, filename=filename, honour_noqa=honour_noqa, index=index)
+    if result.analysis is None:
+        _must_parse(source)
+    return result.findings
 
 
 def fix_source(
@@ -108,5 +111,31 @@ def fix_source(
     from .config import Config
     from .fix import fix_text
 
-    config = config or Config()
-    return fix_text(source, config, filename=filename, index=_index(project_root, config)).text
+    config = _settled(config or Config(), project_root).for_path(filename)
+    outcome = fix_text(source, config, filename=filename, index=_index(project_root, config))
+    if not outcome.changed and not outcome.findings:
+        _must_parse(source)
+    return outcome.text
+
+
+def _settled(config: Config, project_root: str | os.PathLike[str] | None) -> Config:
+    """With a project, what its settings say (``atomic-requests = auto``, django-q's ORM
+    broker), as both front ends do; without one, ``auto`` finds nothing."""
+    if project_root is None:
+        return config
+    from .settings_scan import with_project_settings
+
+    return with_project_settings(config, Path(os.path.abspath(project_root)))[0]
+
+
+def _must_parse(source: str) -> None:
+    """Raise :class:`ParseError` for text that is not Python, even where the pre-check
+    found nothing to look for and skipped the parse (the promise of this API)."""
+    import ast
+
+    from .engine import parse
+
+    try:
+        compile(source, "<string>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        parse(source)  # the engine's own error and position (legacy async repaired)

@@ -68,6 +68,7 @@ from .views import (
     request_methods,
 )
 from .walk import NODE_CLASSES, body_runs_later, child_fields, names_assigned, parameter_names
+from .where import admin_block, fill_messages, opened
 
 
 @dataclass
@@ -137,6 +138,8 @@ class Analyzer(OnCommitChecks, HelperCalls):
         self.owners: list[cst.FunctionDef | None] = []
         self.graph = CallGraph()
         self.block_calls: list[BlockCall] = []
+        #: OC101/OC106 findings whose message names their block's line, filled after the walk
+        self.pending_where: list[tuple[RawFinding, AtomicBlock, str]] = []
         self.signal_sends: list[cst.Call] = []
         #: what could catch a send's errors around the current code (this function only)
         self.guards: list[Guard] = []
@@ -184,6 +187,7 @@ class Analyzer(OnCommitChecks, HelperCalls):
             self.walk(statement)
         if self.config.selects("OC105") and not self.summary_only:
             self._report_helpers()
+        fill_messages(self.module, self.pending_where, self.config)
         return Analysis(self.module, self.findings, self.rec.names.scopes[0].bindings)
 
     def walk(self, node: cst.CSTNode) -> None:
@@ -223,7 +227,7 @@ class Analyzer(OnCommitChecks, HelperCalls):
                 if body_runs_later(node):
                     self._report_no_effect(decorator.decorator, node)
                 else:
-                    block = self._portable(found, node)
+                    block = opened(self._portable(found, node), decorator.decorator, decorator=True)
             if self.atomic_requests and rec.is_non_atomic_requests(decorator.decorator):
                 exempt = True
         self._walk_parameter_defaults(node.params)
@@ -319,7 +323,7 @@ class Analyzer(OnCommitChecks, HelperCalls):
     def _class_block(self, method: str) -> AtomicBlock | None:
         info = self.classes[-1]
         if method in info.admin_methods and (info.block is None or method not in info.atomic_methods):
-            return AtomicBlock(None)
+            return admin_block(method)
         if info.block is None:
             return None
         if method in info.atomic_methods:
@@ -441,7 +445,7 @@ class Analyzer(OnCommitChecks, HelperCalls):
         )
         if method is None:
             return
-        info.block = block
+        info.block = opened(block, decorator, decorator=True)
         if method == "dispatch":
             info.all_methods = True
         else:
@@ -456,7 +460,7 @@ class Analyzer(OnCommitChecks, HelperCalls):
                 for decorator in statement.decorators:
                     block = self.rec.atomic_decorator(decorator.decorator)
                     if block is not None and info.block is None:
-                        info.block = block
+                        info.block = opened(block, decorator.decorator, decorator=True)
                         info.all_methods = True
                     if self.atomic_requests and self.rec.is_non_atomic_requests(decorator.decorator):
                         exempt = True
@@ -465,7 +469,7 @@ class Analyzer(OnCommitChecks, HelperCalls):
     # -- statements ------------------------------------------------------------
 
     def _visit_with(self, node: cst.With) -> None:
-        opened = 0
+        count = 0
         guarded = False
         stacks: list[str] = []
         for item in node.items:
@@ -476,8 +480,8 @@ class Analyzer(OnCommitChecks, HelperCalls):
                 if isinstance(item.asname.name, cst.Name) and self.rec.is_exit_stack(item.item):
                     stacks.append(item.asname.name.value)
             if block is not None:
-                self.blocks.append(self._portable(block, None))
-                opened += 1
+                self.blocks.append(opened(self._portable(block, None), item.item, decorator=False))
+                count += 1
             elif not guarded and self.rec.may_swallow(item.item):
                 self.guards.append(Guard(node, SUPPRESS_REASON))
                 guarded = True
@@ -493,7 +497,7 @@ class Analyzer(OnCommitChecks, HelperCalls):
                 self.exit_stacks[name] = saved_stacks[name]  # type: ignore[assignment]
         if guarded:
             self.guards.pop()
-        for _ in range(opened):
+        for _ in range(count):
             self.blocks.pop()
 
     def _visit_try(self, node: cst.Try | cst.TryStar) -> None:
@@ -536,7 +540,7 @@ class Analyzer(OnCommitChecks, HelperCalls):
         block = self.rec.atomic_of(node.args[0].value)
         if block is None:
             return False
-        self.blocks.append(self._portable(block, None))
+        self.blocks.append(opened(self._portable(block, None), node.args[0].value, decorator=False))
         self.exit_stacks[func.value.value] += 1
         return True
 
@@ -654,9 +658,7 @@ class Analyzer(OnCommitChecks, HelperCalls):
                     self._report_enqueue(node, enqueue)
                 owner = self.owners[-1] if self.owners else None
                 if owner is not None:
-                    self.graph.direct.setdefault(id(owner), self.describe(node))
-                    if not deep:
-                        self.graph.free_direct.setdefault(id(owner), self.describe(node))
+                    self.graph.add_enqueue(owner, node, self.describe(node), free=not deep)
             else:
                 self._note_local_call(node)
         self.walk_children(node)
@@ -688,9 +690,14 @@ class Analyzer(OnCommitChecks, HelperCalls):
         if not self.config.selects(code):
             return
         block = (code_blocks or blocks)[-1]
-        message = RULES[code].message.format(call=self.describe(node))
+        # The message names where the transaction opens (the outermost block), after the walk.
+        described = self.describe(node)
+        message = RULES[code].message.format(call=described, where="an atomic block")
         fix, reason = self._plan_deferral(node, enqueue, block)
-        self.findings.append(RawFinding(code, node, message, fix, reason))
+        finding = RawFinding(code, node, message, fix, reason)
+        self.findings.append(finding)
+        if not self.summary_only:
+            self.pending_where.append((finding, (code_blocks or blocks)[0], described))
 
     def _plan_deferral(
         self, node: cst.Call, enqueue: Enqueue, block: AtomicBlock
@@ -827,6 +834,8 @@ def summarise(analyzer: Analyzer) -> ModuleSummary:
     rec = analyzer.rec
     graph = analyzer.graph
     summary = ModuleSummary()
+    #: functions that can be a step of an OC105 chain: their lines are recorded
+    chained: list[tuple[str, cst.FunctionDef]] = []
     for name, binding in rec.names.scopes[0].bindings.items():
         if isinstance(binding, str):
             if "." in binding and binding.split(".", 1)[0] not in NOT_PROJECT_PACKAGES:
@@ -858,14 +867,37 @@ def summarise(analyzer: Analyzer) -> ModuleSummary:
             enqueue=graph.free_direct.get(key),
             deferrer=key in graph.deferrers,
             calls=tuple(dict.fromkeys(graph.free_calls.get(key, ()))),
+            covered=key in graph.covered,
         )
-        if found != FunctionSummary():
+        if found != FunctionSummary(covered=found.covered):
             summary.functions[name] = found
+            if found.enqueue is not None or found.calls:
+                chained.append((name, binding.node))
+    _add_lines(analyzer, summary, chained)
     summary.view_classes = tuple(dict.fromkeys(analyzer.module_view_classes))
     summary.commit_aware_task_bases = tuple(
         name for name, binding in rec.names.scopes[0].bindings.items() if binding == COMMIT_AWARE_TASK_BASE
     )
     return summary
+
+
+def _add_lines(
+    analyzer: Analyzer, summary: ModuleSummary, chained: list[tuple[str, cst.FunctionDef]]
+) -> None:
+    """Where each chain step is, for OC105 messages in other modules: one pass for all."""
+    direct = analyzer.graph.direct_nodes
+    nodes: list[cst.CSTNode] = [function.name for _, function in chained]
+    nodes += [direct[id(function)] for _, function in chained if id(function) in direct]
+    if not nodes:
+        return
+    spans = locate(analyzer.module, nodes)
+    for name, function in chained:
+        enqueue = direct.get(id(function))
+        summary.functions[name] = dataclasses.replace(
+            summary.functions[name],
+            line=spans.get(id(function.name), (0,))[0],
+            enqueue_line=spans.get(id(enqueue), (0,))[0] if enqueue is not None else 0,
+        )
 
 
 def names_assigned_target(target: cst.BaseExpression) -> set[str]:

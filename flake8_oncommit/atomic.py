@@ -47,6 +47,11 @@ class AtomicBlock:
     request: bool = False
     #: on a read replica: a transaction that cannot write, so nothing to wait for
     read_only: bool = False
+    #: what opened it (a ``with`` item or a decorator), for messages (see :mod:`.where`)
+    opener: cst.BaseExpression | None = None
+    opener_is_decorator: bool = False
+    #: said instead, for blocks no code opens (Django admin's transactions)
+    origin: str | None = None
     #: why ``using`` cannot be repeated at an enqueue inside (when not portable)
     using_reason: str | None = None
 

@@ -157,12 +157,25 @@ def _parse_module(text: str) -> cst.Module:
         previous = threading.stack_size(_PARSER_STACK_BYTES)
     except (ValueError, RuntimeError):  # pragma: no cover - platform without it
         return cst.parse_module(text)
+    worker = threading.Thread(target=run, name="oncommit-parse", daemon=True)
+    interrupted = False
     try:
-        worker = threading.Thread(target=run, name="oncommit-parse", daemon=True)
         worker.start()
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
         threading.stack_size(previous)
-    worker.join()
+    # Ctrl-C waits for the parse to end: the interpreter must not exit while
+    # the thread is inside the native parser (it would be killed there, and
+    # the process abort with SIGABRT instead of exiting with status 130).
+    while worker.ident is not None:
+        try:
+            worker.join()
+            break
+        except KeyboardInterrupt:
+            interrupted = True
+    if interrupted:
+        raise KeyboardInterrupt
     result = outcome[0]
     if isinstance(result, BaseException):
         raise result

@@ -18,6 +18,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 #: Directories never walked into: VCS data, virtualenvs, caches, builds.
 EXCLUDED_DIRS = frozenset(
@@ -66,26 +67,48 @@ def is_excluded_dir(path: str, name: str) -> bool:
     return os.path.isfile(os.path.join(path, "pyvenv.cfg"))
 
 
-def discover(paths: list[str]) -> Iterator[str]:
+class Selection(Protocol):
+    """What a run excludes (see :mod:`.exclusion`); without one, the built-in exclusions apply."""
+
+    def start(self, directory: str) -> None: ...
+
+    def skips_dir(self, path: str, name: str) -> bool: ...
+
+    def skips_file(self, path: str, name: str) -> bool: ...
+
+    def skips_explicit(self, path: str) -> bool: ...
+
+
+def discover(paths: list[str], selection: Selection | None = None) -> Iterator[str]:
     """Python files under ``paths``, as spelled by the caller (relative stays relative).
 
-    Files named explicitly are always yielded; directories are walked
-    without following symlinked directories (no loops), skipping excluded
-    directories and yielding ``*.py``/``*.pyi`` files.
+    Files named explicitly are yielded unless ``selection`` excludes them
+    (``force-exclude``); directories are walked without following
+    symlinked directories (no loops), skipping excluded directories and
+    yielding ``*.py``/``*.pyi`` files.
     """
     seen: set[str] = set()
     for given in paths:
         if os.path.isdir(given):
+            if selection is not None:
+                selection.start(given)
             for root, dirs, files in os.walk(given, followlinks=False):
-                dirs[:] = sorted(d for d in dirs if not is_excluded_dir(os.path.join(root, d), d))
+                if selection is None:
+                    dirs[:] = sorted(d for d in dirs if not is_excluded_dir(os.path.join(root, d), d))
+                else:
+                    dirs[:] = sorted(d for d in dirs if not selection.skips_dir(os.path.join(root, d), d))
                 for name in sorted(files):
                     if name.endswith((".py", ".pyi")) and TEMP_MARKER not in name:
                         path = os.path.join(root, name)
+                        if selection is not None and selection.skips_file(path, name):
+                            continue
                         key = os.path.normcase(os.path.abspath(path))
                         if key not in seen:
                             seen.add(key)
                             yield path
         else:
+            if selection is not None and selection.skips_explicit(given):
+                continue
             key = os.path.normcase(os.path.abspath(given))
             if key not in seen:
                 seen.add(key)

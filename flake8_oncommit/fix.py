@@ -12,6 +12,7 @@ failure reported.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -47,6 +48,8 @@ class FixOutcome:
     fixed: list[Finding] = field(default_factory=list)
     #: fixable findings whose rewrite failed verification, and why (reported as not fixable)
     dropped: dict[Finding, str] = field(default_factory=dict)
+    #: findings of the rewritten text (its verification's re-check)
+    after: list[Finding] | None = None
 
     @property
     def changed(self) -> bool:
@@ -54,6 +57,20 @@ class FixOutcome:
 
     @property
     def remaining(self) -> list[Finding]:
+        """What is left: the re-check of the rewrite (its line numbers; a fix may also
+        have resolved an OC105 of the same file), or the findings not fixed."""
+        if self.after is not None:
+            # Fixable findings left in the rewrite are the dropped ones (verification
+            # tolerated only those), in the same order: they carry why.
+            reasons = iter([self.dropped[finding] for finding in sorted(self.dropped)])
+            return [
+                dataclasses.replace(
+                    finding, fixable=False, reason=next(reasons, "the rewrite failed verification")
+                )
+                if finding.fixable
+                else finding
+                for finding in self.after
+            ]
         fixed = set(self.fixed)
         return [
             dataclasses.replace(finding, fixable=False, reason=self.dropped[finding])
@@ -452,7 +469,7 @@ def fix_text(
         # Nothing to fix: the file stays as it is, legacy ``async`` included.
         return outcome
     try:
-        outcome.text = _rewrite(result, groups, config, filename, index, tolerated=[])
+        outcome.text, outcome.after = _rewrite(result, groups, config, filename, index, tolerated=[])
         outcome.fixed = [finding for group in groups for finding, _ in group]
         return outcome
     except FixError as error:
@@ -472,7 +489,9 @@ def fix_text(
             kept.append(group)
     if not kept:
         raise everything
-    outcome.text = _rewrite(result, kept, config, filename, index, tolerated=list(outcome.dropped))
+    outcome.text, outcome.after = _rewrite(
+        result, kept, config, filename, index, tolerated=list(outcome.dropped)
+    )
     outcome.fixed = [finding for group in kept for finding, _ in group]
     return outcome
 
@@ -494,17 +513,20 @@ def _rewrite(
     index: ProjectIndex | None,
     *,
     tolerated: list[Finding],
-) -> str:
-    """The text with these plans applied, verified (``tolerated``: findings deliberately left)."""
+) -> tuple[str, list[Finding]]:
+    """The text with these plans applied, verified (``tolerated``: findings deliberately left),
+    and what the verification's re-check of it found."""
     assert result.analysis is not None
     plans = [plan for group in groups for _, plan in group]
     try:
         new_module = apply_fixes(result.analysis.module, plans, result.analysis.module_bindings, config.style)
         new_text = new_module.code
-        verify(new_text, config, filename=filename, original=result.text, index=index, tolerated=tolerated)
+        again = verify(
+            new_text, config, filename=filename, original=result.text, index=index, tolerated=tolerated
+        )
     except RecursionError:
         raise FixError("too deeply nested to rewrite (RecursionError)") from None
-    return new_text
+    return new_text, again.findings
 
 
 def verify(
@@ -515,8 +537,8 @@ def verify(
     original: str | None = None,
     index: ProjectIndex | None = None,
     tolerated: Sequence[Finding] = (),
-) -> None:
-    """The checks every rewrite must pass before it may be written.
+) -> CheckResult:
+    """The checks every rewrite must pass before it may be written; returns the re-check.
 
     It parses (libcst, and ``compile()`` when this interpreter could compile
     the original), re-checking finds nothing fixable (but the ``tolerated``
@@ -534,13 +556,13 @@ def verify(
     except SyntaxError as error:
         if original is None or compiles(original, filename):
             raise FixError(f"the rewrite does not compile: {error.msg} (line {error.lineno})") from None
-    allowed = [(finding.code, finding.message) for finding in tolerated]
+    allowed = [_unplaced(finding) for finding in tolerated]
     left = []
     for finding in again.findings:
         if not finding.fixable:
             continue
-        if (finding.code, finding.message) in allowed:
-            allowed.remove((finding.code, finding.message))
+        if _unplaced(finding) in allowed:
+            allowed.remove(_unplaced(finding))
         else:
             left.append(finding)
     if left:
@@ -552,6 +574,12 @@ def verify(
         fixed_again = text  # what is left cannot be fixed: fixing again changes nothing
     if fixed_again != text:
         raise FixError("fixing the rewrite again would change it (not idempotent)")
+    return again
+
+
+def _unplaced(finding: Finding) -> tuple[str, str]:
+    """A finding whatever its line: messages name lines (``opened at line 12``) that a fix moves."""
+    return finding.code, re.sub(r"\d+", "#", finding.message)
 
 
 def compiles(text: str, filename: str) -> bool:

@@ -15,8 +15,8 @@ their enqueues are reported where they are.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
@@ -24,12 +24,42 @@ from .atomic import AtomicBlock
 from .findings import RawFinding
 from .libraries import NOT_PROJECT_PACKAGES
 from .names import LocalFunction, dotted_name
+from .positions import locate
 from .recognize import Recognizer
 from .rules import RULES
 from .walk import body_runs_later
 
+
+@dataclass(frozen=True)
+class Step:
+    """One step of an OC105 chain: what is called, and where it is defined or made.
+
+    A step of this module carries its node (its line is found after the
+    walk, only when a finding is reported); a step of another module
+    carries its place already (``app/helpers.py:6``, from the project index).
+    """
+
+    text: str
+    node: cst.CSTNode | None = None
+    where: str | None = None
+
+
 #: A qualified name of another module -> the chain from it to an enqueue, or None.
-ExternalChain = Callable[[str], "list[str] | None"]
+ExternalChain = Callable[[str], "list[Step] | None"]
+
+
+def chain_text(steps: Sequence[Step], lines: dict[int, int]) -> str:
+    """``helper() at line 10 -> send.delay() at app/tasks.py:4``."""
+    parts = []
+    for step in steps:
+        line = lines.get(id(step.node)) if step.node is not None else None
+        if line is not None:
+            parts.append(f"{step.text} at line {line}")
+        elif step.where is not None:
+            parts.append(f"{step.text} at {step.where}")
+        else:
+            parts.append(step.text)
+    return " -> ".join(parts)
 
 
 @dataclass
@@ -38,14 +68,17 @@ class CallGraph:
 
     #: function id -> description of its first direct enqueue
     direct: dict[int, str] = field(default_factory=dict)
+    #: function id -> that enqueue call
+    direct_nodes: dict[int, cst.Call] = field(default_factory=dict)
     #: function id -> functions it calls
     edges: dict[int, list[cst.FunctionDef]] = field(default_factory=dict)
     #: functions whose body runs inside an atomic block (reported directly)
     covered: set[int] = field(default_factory=set)
     #: signal (as written) -> receiver functions
     receivers: dict[str, list[cst.FunctionDef]] = field(default_factory=dict)
-    #: for the project index: per function, the first enqueue and the calls
-    #: made outside any atomic block (inside one, they are reported there)
+    #: for the project index: per function, the first enqueue found without
+    #: deep look-ups, and the project functions it calls (inside its own
+    #: atomic blocks too: a caller's transaction encloses those as well)
     free_direct: dict[int, str] = field(default_factory=dict)
     free_calls: dict[int, list[str]] = field(default_factory=dict)
     #: functions that hand a callable parameter to on_commit
@@ -54,8 +87,16 @@ class CallGraph:
     def add_call(self, caller: cst.FunctionDef, callee: cst.FunctionDef) -> None:
         self.edges.setdefault(id(caller), []).append(callee)
 
-    def chain(self, function: cst.FunctionDef, elsewhere: ExternalChain | None = None) -> list[str] | None:
-        """``["notify()", "send_welcome.delay()"]`` when ``function`` reaches an enqueue.
+    def add_enqueue(self, owner: cst.FunctionDef, call: cst.Call, description: str, *, free: bool) -> None:
+        """``owner`` makes the enqueue ``call`` (``free``: recognised without deep look-ups)."""
+        if id(owner) not in self.direct:
+            self.direct[id(owner)] = description
+            self.direct_nodes[id(owner)] = call
+        if free:
+            self.free_direct.setdefault(id(owner), description)
+
+    def chain(self, function: cst.FunctionDef, elsewhere: ExternalChain | None = None) -> list[Step] | None:
+        """``notify() -> send_welcome.delay()`` as steps, when ``function`` reaches an enqueue.
 
         ``elsewhere`` follows the calls it makes to other modules of the
         project (the project index), so ``helper() -> notify() -> .delay()``
@@ -65,14 +106,14 @@ class CallGraph:
 
     def _chain(
         self, function: cst.FunctionDef, seen: set[int], elsewhere: ExternalChain | None
-    ) -> list[str] | None:
+    ) -> list[Step] | None:
         key = id(function)
         if key in seen:
             return None
         seen.add(key)
-        name = f"{function.name.value}()"
+        name = Step(f"{function.name.value}()", function.name)
         if key in self.direct:
-            return [name, self.direct[key]]
+            return [name, Step(self.direct[key], self.direct_nodes.get(key))]
         for callee in self.edges.get(key, ()):
             rest = self._chain(callee, seen, elsewhere)
             if rest is not None:
@@ -156,7 +197,7 @@ class HelperCalls:
             external = self._external_target(node)
             if external is None:
                 return
-            if owner is not None and not self.writing_blocks:
+            if owner is not None:
                 self.graph.free_calls.setdefault(id(owner), []).append(external)
             if self.writing_blocks and self.rec.index is not None and not self.summary_only:
                 self.block_calls.append(BlockCall(node, (), external))
@@ -164,7 +205,7 @@ class HelperCalls:
         if owner is not None:
             for target in targets:
                 self.graph.add_call(owner, target)
-                if not self.writing_blocks and self.module_name and self._is_module_level(target):
+                if self.module_name and self._is_module_level(target):
                     qualified = f"{self.module_name}.{target.name.value}"
                     self.graph.free_calls.setdefault(id(owner), []).append(qualified)
         if self.writing_blocks:
@@ -211,9 +252,12 @@ class HelperCalls:
             if receivers:
                 calls.append(BlockCall(node, receivers))
                 sends.add(id(node))
+        found: list[tuple[cst.Call, list[Step]]] = []
         for block_call in calls:
             if block_call.external is not None:
-                self._report_external_helper(block_call.call, block_call.external)
+                chain = self._external_chain(block_call.external, first=True)
+                if chain is not None:
+                    found.append((block_call.call, chain))
                 continue
             for target in block_call.targets:
                 if id(target) in self.graph.covered:
@@ -223,31 +267,35 @@ class HelperCalls:
                 chain = self.graph.chain(target, self._external_chain)
                 if chain is None:
                     continue
-                described = self.describe(block_call.call)
-                if id(block_call.call) not in sends:
-                    chain = chain[1:]  # ``notify()`` is the call itself
-                message = RULES["OC105"].message.format(
-                    call=described, chain=" -> ".join([described, *chain])
-                )
-                self.findings.append(RawFinding("OC105", block_call.call, message, None))
+                if id(block_call.call) in sends:
+                    chain = [Step(self.describe(block_call.call)), *chain]
+                found.append((block_call.call, chain))
                 break
+        if not found:
+            return
+        # One pass for the lines of every step of this module.
+        spans = locate(self.module, [step.node for _, chain in found for step in chain if step.node])
+        lines = {key: span[0] for key, span in spans.items()}
+        for call, chain in found:
+            described = self.describe(call)
+            # The first step is the call itself (``notify()``), at the helper's definition.
+            steps = [replace(chain[0], text=described), *chain[1:]]
+            message = RULES["OC105"].message.format(call=described, chain=chain_text(steps, lines))
+            self.findings.append(RawFinding("OC105", call, message, None))
 
-    def _external_chain(self, qualified: str) -> list[str] | None:
-        """The chain to an enqueue from a helper of another module of the project (None: none)."""
+    def _external_chain(self, qualified: str, first: bool = False) -> list[Step] | None:
+        """The chain to an enqueue from a helper of another module of the project (None: none).
+
+        ``first``: the helper is called right in the block; one whose own body
+        runs in an atomic block reports the enqueue itself (as in this module).
+        """
         index = self.rec.index
         if index is None or (self.module_name and qualified.startswith(f"{self.module_name}.")):
             return None
         if self.rec.is_configured(qualified, self.rec.config.transactional_queues):
             return None  # a project enqueue function whose delivery waits for the commit
         summary = index.function(qualified)
-        if summary is None or summary.wrapper or summary.task is not None:
+        if summary is None or summary.wrapper or summary.task is not None or (first and summary.covered):
             return None
-        return index.chain(qualified)
-
-    def _report_external_helper(self, call: cst.Call, qualified: str) -> None:
-        chain = self._external_chain(qualified)
-        if chain is None:
-            return
-        described = self.describe(call)
-        message = RULES["OC105"].message.format(call=described, chain=" -> ".join([described, *chain[1:]]))
-        self.findings.append(RawFinding("OC105", call, message, None))
+        steps = index.chain(qualified)
+        return [Step(text, where=where) for text, where in steps] if steps is not None else None

@@ -148,6 +148,18 @@ class ProjectIndex:
         found = self._definition(qualified)
         return found[0].functions.get(found[1]) if found is not None else None
 
+    def _place(self, qualified: str, line: int) -> str | None:
+        """``app/helpers.py:6``: where a function of the project (after re-exports) is."""
+        found = self._definition(qualified)
+        path = self._find(found[2]) if found is not None else None
+        if path is None or not line:
+            return None
+        try:
+            shown = os.path.relpath(path)
+        except ValueError:  # another drive (Windows)
+            shown = str(path)
+        return f"{shown}:{line}"
+
     def view_class(self, qualified: str) -> bool:
         """Whether ``qualified`` names a project class deriving from a view, following re-exports."""
         found = self._definition(qualified)
@@ -158,8 +170,9 @@ class ProjectIndex:
         found = self._definition(qualified)
         return found is not None and found[1] in found[0].commit_aware_task_bases
 
-    def _definition(self, qualified: str) -> tuple[ModuleSummary, str] | None:
-        """The summary of the module defining ``qualified`` (up to 3 re-exports away), and its name there."""
+    def _definition(self, qualified: str) -> tuple[ModuleSummary, str, str] | None:
+        """The summary of the module defining ``qualified`` (up to 3 re-exports away), its name there
+        and the module's name."""
         for _ in range(4):
             if "." not in qualified:
                 return None
@@ -169,24 +182,25 @@ class ProjectIndex:
                 return None
             alias = summary.aliases.get(name)
             if alias is None or alias == qualified:
-                return summary, name
+                return summary, name, module
             qualified = alias
         return None
 
-    def chain(self, qualified: str) -> list[str] | None:
-        """``["notify()", "send_email.delay()"]`` when calling ``qualified`` enqueues."""
+    def chain(self, qualified: str) -> list[tuple[str, str | None]] | None:
+        """``[("notify()", "app/helpers.py:6"), ("send_email.delay()", "app/helpers.py:7")]``
+        when calling ``qualified`` enqueues: each step and where it is."""
         return self._chain(qualified, set(), 0)
 
-    def _chain(self, qualified: str, seen: set[str], depth: int) -> list[str] | None:
+    def _chain(self, qualified: str, seen: set[str], depth: int) -> list[tuple[str, str | None]] | None:
         if qualified in seen or depth > MAX_CHAIN:
             return None
         seen.add(qualified)
         summary = self.function(qualified)
         if summary is None or summary.wrapper:
             return None
-        name = f"{qualified.rsplit('.', 1)[-1]}()"
+        name = (f"{qualified.rsplit('.', 1)[-1]}()", self._place(qualified, summary.line))
         if summary.enqueue is not None:
-            return [name, summary.enqueue]
+            return [name, (summary.enqueue, self._place(qualified, summary.enqueue_line))]
         for callee in summary.calls:
             rest = self._chain(callee, seen, depth + 1)
             if rest is not None:

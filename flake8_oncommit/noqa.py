@@ -13,11 +13,17 @@ import tokenize
 from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP
 
 
-def noqa_line_mapping(text: str) -> dict[int, str]:
-    """Line number -> the text searched for ``# noqa`` (flake8's mapping)."""
-    lines = text.splitlines(keepends=True)
-    mapping: dict[int, str] = {}
-    lowest, highest = len(lines) + 2, -1
+def noqa_ranges(text: str) -> dict[int, tuple[int, int]]:
+    """Line number -> the lines (first, last) flake8 searches for its ``# noqa``.
+
+    One physical line, except where a token spans lines (a triple-quoted
+    string) or a backslash joins them: then every line of that stretch. A
+    newline inside brackets ends a stretch too (tokenize's ``NL``). Empty
+    when the text does not tokenize.
+    """
+    count = text.count("\n") + 1
+    ranges: dict[int, tuple[int, int]] = {}
+    lowest, highest = count + 2, -1
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
             if tok.type in (tokenize.ENDMARKER, tokenize.DEDENT):
@@ -25,13 +31,20 @@ def noqa_line_mapping(text: str) -> dict[int, str]:
             lowest = min(lowest, tok.start[0])
             highest = max(highest, tok.end[0])
             if tok.type in (tokenize.NL, tokenize.NEWLINE):
-                joined = "".join(lines[lowest - 1 : highest])
                 for line in range(lowest, highest + 1):
-                    mapping[line] = joined
-                lowest, highest = len(lines) + 2, -1
+                    ranges[line] = (lowest, highest)
+                lowest, highest = count + 2, -1
     except (tokenize.TokenError, SyntaxError):
         return {}
-    return mapping
+    return ranges
+
+
+def noqa_line_mapping(text: str) -> dict[int, str]:
+    """Line number -> the text searched for ``# noqa`` (flake8's mapping)."""
+    lines = text.splitlines(keepends=True)
+    return {
+        line: "".join(lines[lowest - 1 : highest]) for line, (lowest, highest) in noqa_ranges(text).items()
+    }
 
 
 def is_suppressed(code: str, noqa_text: str) -> bool:

@@ -1,10 +1,15 @@
-"""Report formats for ``oncommit-fix --check``: text, json, github, sarif.
+"""Report formats for ``oncommit-fix``: text, json, github, sarif.
 
 The JSON schema is stable (documented in README "Output formats"): an
-object ``{"tool", "version", "findings": [...]}``, one entry per finding with
-``path``, ``line``, ``column`` (1-based), ``end_line``, ``end_column``
-(1-based, exclusive, as in SARIF), ``code``, ``message``, ``fixable`` and
-``reason`` (why a finding of a fixable rule is not fixable here, or null).
+object ``{"tool", "version", "mode", "findings": [...]}``, one entry per
+finding with ``path``, ``line``, ``column`` (1-based), ``end_line``,
+``end_column`` (1-based, exclusive, as in SARIF), ``code``, ``message``,
+``fixable``, ``reason`` (why a finding of a fixable rule is not fixable
+here, or null) and ``fixed`` (the fix was written, or with ``--diff`` is in
+the diff). ``mode`` is ``check``, ``diff`` or ``fix``.
+
+text and github list what is left to do; json and sarif list every finding,
+fixed ones marked, so a tool can count both.
 """
 
 from __future__ import annotations
@@ -14,12 +19,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .findings import Finding
-from .rules import PARSE_ERROR_CODE, RULES
+from .rules import INFORMATION_URI, PARSE_ERROR_CODE, RULES, UNUSED_NOQA_CODE, rule_url
+from .terminal import PLAIN, Style
 from .version import __version__
 
 FORMATS = ("text", "json", "github", "sarif")
+#: Formats a program reads: stdout carries nothing else (a --diff goes to stderr).
+MACHINE_FORMATS = ("json", "sarif")
 TOOL_NAME = "flake8-oncommit"
-INFORMATION_URI = "https://github.com/flake8-oncommit/flake8-oncommit"
+__all__ = ["FORMATS", "INFORMATION_URI", "MACHINE_FORMATS", "Located", "render"]
 
 
 @dataclass(frozen=True)
@@ -28,12 +36,28 @@ class Located:
 
     path: str
     finding: Finding
+    #: fixed by this run (or, with ``--diff``, fixed in the printed diff)
+    fixed: bool = False
 
 
-def text(items: Sequence[Located], sources: dict[str, list[str]] | None = None) -> str:
+def format_line(item: Located, style: Style = PLAIN) -> str:
+    """``path:line:col: CODE message``, coloured and linked when ``style`` says so."""
+    finding = item.finding
+    if not style.colour:
+        return finding.format(item.path)
+    where = style.paint(item.path, "bold") + style.paint(f":{finding.line}:{finding.column + 1}:", "cyan")
+    line = f"{where} {style.code(finding.code)} {finding.message}"
+    if finding.reason:
+        line += style.paint(f" (not auto-fixable: {finding.reason})", "dim")
+    return line
+
+
+def text(items: Sequence[Located], sources: dict[str, list[str]] | None = None, style: Style = PLAIN) -> str:
     lines = []
     for item in items:
-        lines.append(item.finding.format(item.path))
+        if item.fixed:
+            continue
+        lines.append(format_line(item, style))
         if sources is not None:
             source = sources.get(item.path)
             if source and 0 < item.finding.line <= len(source):
@@ -59,11 +83,17 @@ def as_dict(item: Located) -> dict[str, object]:
         "message": finding.message,
         "fixable": finding.fixable,
         "reason": finding.reason,
+        "fixed": item.fixed,
     }
 
 
-def json_report(items: Sequence[Located]) -> str:
-    payload = {"tool": TOOL_NAME, "version": __version__, "findings": [as_dict(item) for item in items]}
+def json_report(items: Sequence[Located], mode: str = "check") -> str:
+    payload = {
+        "tool": TOOL_NAME,
+        "version": __version__,
+        "mode": mode,
+        "findings": [as_dict(item) for item in items],
+    }
     return json.dumps(payload, indent=2) + "\n"
 
 
@@ -79,6 +109,8 @@ def github(items: Sequence[Located]) -> str:
     """GitHub Actions workflow commands: one ``::error`` annotation per finding."""
     lines = []
     for item in items:
+        if item.fixed:
+            continue
         finding = item.finding
         properties = ",".join(
             f"{key}={_escape_property(str(value))}"
@@ -112,7 +144,7 @@ def _sarif_rules() -> list[dict[str, object]]:
                         f"Good:\n\n```python\n{rule.good}```\n\n**Fix:** {rule.fix}"
                     ),
                 },
-                "helpUri": f"{INFORMATION_URI}/blob/main/docs/rules.md#{code.lower()}",
+                "helpUri": rule_url(code),
                 "defaultConfiguration": {"level": "error"},
                 "properties": {"fixable": rule.fixable},
             }
@@ -127,21 +159,40 @@ def _sarif_rules() -> list[dict[str, object]]:
             "defaultConfiguration": {"level": "error"},
         }
     )
+    rules.append(
+        {
+            "id": UNUSED_NOQA_CODE,
+            "name": "unused-noqa",
+            "shortDescription": {"text": "A # noqa comment names an OC code that nothing there reports."},
+            "fullDescription": {
+                "text": "Reported with --report-unused-noqa: nothing on that line is reported as that code."
+            },
+            "help": {"text": "Remove the code from the # noqa comment."},
+            "defaultConfiguration": {"level": "warning"},
+        }
+    )
     return rules
 
 
-def sarif(items: Sequence[Located]) -> str:
-    """SARIF 2.1.0, as GitHub code scanning and other viewers read it."""
+def sarif(items: Sequence[Located], mode: str = "check") -> str:
+    """SARIF 2.1.0, as GitHub code scanning and other viewers read it.
+
+    A finding this run fixed on disk is a ``pass`` (level ``none``); one
+    only fixed in a ``--diff`` is still an error in the file, with
+    ``properties.fixed`` set.
+    """
     rules = _sarif_rules()
     index = {rule["id"]: position for position, rule in enumerate(rules)}
     results = []
     for item in items:
         finding = item.finding
+        passed = item.fixed and mode == "fix"
         results.append(
             {
                 "ruleId": finding.code,
-                "ruleIndex": index[finding.code],
-                "level": "error",
+                "ruleIndex": index.get(finding.code, index[PARSE_ERROR_CODE]),
+                "kind": "pass" if passed else "fail",
+                "level": "none" if passed else "error",
                 "message": {"text": finding.message},
                 "locations": [
                     {
@@ -159,7 +210,7 @@ def sarif(items: Sequence[Located]) -> str:
                         }
                     }
                 ],
-                "properties": {"fixable": finding.fixable},
+                "properties": {"fixable": finding.fixable, "fixed": item.fixed},
             }
         )
     payload = {
@@ -183,11 +234,18 @@ def sarif(items: Sequence[Located]) -> str:
     return json.dumps(payload, indent=2) + "\n"
 
 
-def render(fmt: str, items: Sequence[Located], sources: dict[str, list[str]] | None = None) -> str:
+def render(
+    fmt: str,
+    items: Sequence[Located],
+    sources: dict[str, list[str]] | None = None,
+    *,
+    mode: str = "check",
+    style: Style = PLAIN,
+) -> str:
     if fmt == "json":
-        return json_report(items)
+        return json_report(items, mode)
     if fmt == "github":
         return github(items)
     if fmt == "sarif":
-        return sarif(items)
-    return text(items, sources)
+        return sarif(items, mode)
+    return text(items, sources, style)

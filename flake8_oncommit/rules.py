@@ -42,7 +42,7 @@ _add(
         code="OC101",
         name="enqueue-in-atomic",
         message=(
-            "{call} enqueued inside transaction.atomic() before commit; a worker "
+            "{call} enqueued inside {where} before commit; a worker "
             "may run it before the data is visible - defer it with "
             "transaction.on_commit()"
         ),
@@ -233,9 +233,8 @@ _add(
         code="OC106",
         name="enqueue-in-atomic-request",
         message=(
-            "{call} enqueued in a view while ATOMIC_REQUESTS wraps every request in "
-            "a transaction; a worker may run it before commit - defer it with "
-            "transaction.on_commit()"
+            "{call} enqueued in a view, inside {where}; a worker may run it "
+            "before commit - defer it with transaction.on_commit()"
         ),
         summary="A view enqueues a task while ATOMIC_REQUESTS makes every request atomic.",
         why=(
@@ -333,6 +332,19 @@ _add(
 
 #: The pseudo-code used for files that cannot be read or parsed.
 PARSE_ERROR_CODE = "OC000"
+#: The pseudo-code of an unused noqa code (``--report-unused-noqa``, ruff's RUF100).
+UNUSED_NOQA_CODE = "OC100"
 
-#: Every code is selected by default; opt-in rules also need their setting.
-DEFAULT_SELECT: frozenset[str] = frozenset(RULES)
+#: The project's home, and the rule reference in it (SARIF ``helpUri``, links on a terminal).
+INFORMATION_URI = "https://github.com/flake8-oncommit/flake8-oncommit"
+RULES_DOC_URL = f"{INFORMATION_URI}/blob/main/docs/rules.md"
+
+
+def rule_url(code: str) -> str:
+    """Where ``code`` is documented: its section of docs/rules.md."""
+    return f"{RULES_DOC_URL}#{code.lower()}"
+
+
+#: Every code is selected by default; opt-in rules also need their setting. The
+#: bare prefix, so that any configured ``ignore`` (``OC1``) is more specific.
+DEFAULT_SELECT: frozenset[str] = frozenset({"OC"})

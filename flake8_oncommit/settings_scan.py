@@ -235,7 +235,11 @@ def with_project_settings(config: Config, root: Path) -> tuple[Config, list[str]
         evidence = find_atomic_requests(root)
         if evidence is not None:
             notes.append(f"ATOMIC_REQUESTS is on ({evidence.path}:{evidence.line}); checking views (OC106)")
-        config = dataclasses.replace(config, atomic_requests="true" if evidence else "false")
+        config = dataclasses.replace(
+            config,
+            atomic_requests="true" if evidence else "false",
+            atomic_requests_origin=f"{evidence.path}:{evidence.line}" if evidence else None,
+        )
     broker = find_djangoq_orm_broker(root)
     if broker is not None:
         notes.append(

@@ -58,9 +58,22 @@ def decode(data: bytes) -> SourceFile:
     body = data[len(BOM) :] if bom else data
     try:
         text = body.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as error:
+    except UnicodeDecodeError as error:
+        if encoding == "utf-8" and not bom and not _COOKIE.search(b"\n".join(data.split(b"\n", 2)[:2])):
+            line = body.count(b"\n", 0, error.start) + 1
+            raise SourceError(
+                f"not UTF-8 (byte 0x{body[error.start]:02x} on line {line}) and no coding cookie "
+                "declares another encoding, so Python refuses to import it - re-encode it as UTF-8 "
+                "or declare its encoding (PEP 263)"
+            ) from None
+        raise SourceError(f"cannot decode as {encoding}: {error}") from None
+    except LookupError as error:
         raise SourceError(f"cannot decode as {encoding}: {error}") from None
     return SourceFile(text=text, encoding=encoding, bom=bom)
+
+
+#: PEP 263's coding cookie, in the first two lines.
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+", re.MULTILINE)
 
 
 _LEGACY_ASYNC = re.compile(r"\basync\b(?!\s+(?:def|with|for)\b)")

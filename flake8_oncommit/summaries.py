@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 #: Bumped whenever what a summary records changes: cached summaries of an
 #: older format are recomputed.
-SUMMARY_FORMAT = 5
+SUMMARY_FORMAT = 6
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,13 @@ class FunctionSummary:
     enqueue: str | None = None
     #: it hands a callable parameter to on_commit
     deferrer: bool = False
-    #: project functions it calls (absolute names), outside atomic blocks
+    #: project functions it calls (absolute names)
     calls: tuple[str, ...] = ()
+    #: its whole body runs in an atomic block (its enqueues are reported in it)
+    covered: bool = False
+    #: where it is defined, and its enqueue (1-based lines; 0: not recorded)
+    line: int = 0
+    enqueue_line: int = 0
 
 
 @dataclass

@@ -11,8 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from flake8_oncommit.config import KEYS
-from flake8_oncommit.rules import PARSE_ERROR_CODE, RULES
+from flake8_oncommit.explain import PSEUDO_CODES, rule_section
+from flake8_oncommit.rules import RULES
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
 
@@ -29,65 +29,13 @@ def render() -> str:
     for code, rule in RULES.items():
         autofix = "yes" if rule.fixable else "no"
         if rule.opt_in:
-            autofix += f" (opt-in: `{rule.opt_in}`)"
+            autofix += f" (with `{rule.opt_in}`, default `auto`)"
         out.append(f"| [{code}](#{code.lower()}) | `{rule.name}` | {rule.summary} | {autofix} |")
     out.append("")
-    for code, rule in RULES.items():
-        out += [f"## {code}", "", f"`{rule.name}`: {rule.summary}", ""]
-        if rule.opt_in:
-            out += [
-                f"Off unless `{rule.opt_in}` is `true` (or `auto` finds it on in the project's settings).",
-                "",
-            ]
-        example = rule.message.format(
-            call="send_email.delay()",
-            callee="send_email.delay",
-            names="order",
-            registered='"default"',
-            expected='"billing"',
-            chain="notify() -> send_email.delay()",
-            kind="an async def",
-            name="renew",
-        )
-        out += [
-            "Message:",
-            "",
-            f"    {code} {example}",
-            "",
-            "### Why",
-            "",
-            rule.why,
-            "",
-            "### Bad",
-            "",
-            "```python",
-            rule.bad.rstrip("\n"),
-            "```",
-            "",
-            "### Good",
-            "",
-            "```python",
-            rule.good.rstrip("\n"),
-            "```",
-            "",
-            "### Fix",
-            "",
-            rule.fix,
-            "",
-        ]
-        if rule.options:
-            out += ["### Options", ""]
-            for option in rule.options:
-                out.append(f"- `{option}`: {KEYS[option][2]}")
-            out.append("")
-    out += [
-        f"## {PARSE_ERROR_CODE}",
-        "",
-        f"`{PARSE_ERROR_CODE} cannot parse: ...` / `cannot read: ...` is not a rule: `oncommit-fix`",
-        "reports a file it could not decode or parse, and goes on with the others. Only files that",
-        'mention what the rules look for are parsed at all (see README, "What gets parsed").',
-        "",
-    ]
+    for code in RULES:
+        out += rule_section(code)
+    for code, lines in PSEUDO_CODES.items():
+        out += [f"## {code}", "", *lines, ""]
     return "\n".join(out)
 
 

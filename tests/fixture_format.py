@@ -11,6 +11,10 @@ configuration (keys as in ``[tool.flake8-oncommit]``). A comment
 engine is the path relative to tests/fixtures, so ``shop/settings.py`` is a
 settings module. For fixable fixtures, ``name.py.fixed`` beside the file is
 the expected output of ``oncommit-fix``.
+
+A fixture runs with ``atomic-requests = false`` unless its configuration
+says otherwise: the tree holds settings modules that turn ATOMIC_REQUESTS on,
+which the default (``auto``) would apply to every view fixture.
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ def load(path: Path) -> Fixture:
         match = _FLAGS.match(line)
         if match:
             fixture.flags.update(match.group("flags").split())
+    fixture.config.setdefault("atomic-requests", "false")
     return fixture
 
 

@@ -82,7 +82,8 @@ def test_check_reports_and_writes_nothing(project: Path) -> None:
     proc = run("--check", "shop", cwd=project)
     assert proc.returncode == 1
     assert proc.stdout.splitlines() == [
-        "shop/services.py:9:5: OC101 send_confirmation.delay() enqueued inside transaction.atomic() before "
+        "shop/services.py:9:5: OC101 send_confirmation.delay() enqueued inside @transaction.atomic at line 6 "
+        "before "
         "commit; a worker may run it before the data is visible - defer it with transaction.on_commit()"
     ]
     assert (project / "shop" / "services.py").read_text() == BAD
@@ -149,7 +150,9 @@ def test_legacy_async_example_is_reported_and_migrated(tmp_path: Path) -> None:
     (tmp_path / "legacy.py").write_text(LEGACY)
     check = run("--check", "legacy.py", cwd=tmp_path)
     assert check.returncode == 1
-    assert check.stdout.startswith("legacy.py:5:9: OC101 async() enqueued inside transaction.atomic()")
+    assert check.stdout.startswith(
+        "legacy.py:5:9: OC101 async() enqueued inside @transaction.atomic at line 1"
+    )
     fix = run("legacy.py", cwd=tmp_path)
     assert fix.returncode == 1, fix.stderr
     fixed = (tmp_path / "legacy.py").read_text()

@@ -58,3 +58,33 @@ def test_changelog_mentions_the_version() -> None:
     from flake8_oncommit import __version__
 
     assert f"## {__version__}" in (ROOT / "CHANGELOG.md").read_text()
+
+
+def test_every_key_and_flag_is_in_the_readme() -> None:
+    from flake8_oncommit.cli import build_parser
+
+    readme = (ROOT / "README.md").read_text()
+    for key in KEYS:
+        assert f"| `{key}` |" in readme, f"{key} is missing from README's configuration table"
+    for action in build_parser()._actions:
+        for flag in action.option_strings:
+            if flag.startswith("--") and flag not in ("--help", "--version"):
+                bare = flag.removeprefix("--no-").removeprefix("--")
+                assert flag in readme or f"--[no-]{bare}" in readme, f"{flag} is missing from README"
+
+
+def test_every_subpackage_is_installed() -> None:
+    """A package missing from the list is absent from non-editable installs (pre-commit, pip install .)."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for init in (ROOT / "flake8_oncommit").rglob("__init__.py")
+    }
+    assert found == listed

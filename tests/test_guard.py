@@ -393,7 +393,7 @@ def test_request_transaction_is_oc106(guard: Guard) -> None:
     assert summary(guard) == {("OC106", line_of("send: signup"), line_of("block: signup-view"))}
     (finding,) = guard.findings
     assert finding.message.startswith(
-        "Celery task 'guardtests.notify' enqueued in a view while ATOMIC_REQUESTS wraps every request"
+        "Celery task 'guardtests.notify' enqueued in a view, inside the request transaction (ATOMIC_REQUESTS)"
     )
     assert finding.block_description == "request POST /signup/ under ATOMIC_REQUESTS on database 'default'"
 

@@ -83,8 +83,59 @@ def test_hook_definitions() -> None:
     for needle in (
         "id: oncommit-fix",
         "id: oncommit-check",
-        "entry: oncommit-fix --check",
+        "entry: oncommit-fix --check --force-exclude",
         "language: python",
         "types: [python]",
     ):
         assert needle in text
+
+
+@pytest.mark.heavy
+def test_check_hook_batches_report_once_and_honour_exclusions(user_repo: Path, hook_home: Path) -> None:
+    """pre-commit runs the hook once per batch of files (in parallel): the output must not repeat
+    the settings note or claim a batch's file count for the run; pre-commit's explicit file list
+    still honours extend-exclude (the hook passes --force-exclude)."""
+    (user_repo / "proj").mkdir()
+    (user_repo / "proj" / "settings.py").write_text('DATABASES = {"default": {"ATOMIC_REQUESTS": True}}\n')
+    (user_repo / "pyproject.toml").write_text('[tool.flake8-oncommit]\nextend-exclude = ["shop/legacy"]\n')
+    (user_repo / "shop" / "legacy").mkdir()
+    (user_repo / "shop" / "legacy" / "old.py").write_text(BAD)
+    for index in range(12):
+        (user_repo / "shop" / f"m{index}.py").write_text(BAD if index % 2 else "X = 1\n")
+    git("add", ".", cwd=user_repo)
+    proc = try_repo("oncommit-check", user_repo, hook_home)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    output = proc.stdout + proc.stderr
+    findings = [line for line in output.splitlines() if ": OC101 " in line]
+    assert len(findings) == len(set(findings)) == 7  # services.py and the six odd modules
+    assert not any("legacy" in line for line in findings)
+    assert "ATOMIC_REQUESTS is on" not in output
+    assert "files checked" not in output
+    summaries = [line for line in output.splitlines() if line.startswith("oncommit-fix: ")]
+    assert summaries and all(line.endswith(f"found (OC101 x{line.split()[1]})") for line in summaries)
+    assert sum(int(line.split()[1]) for line in summaries) == 7
+
+
+@pytest.mark.heavy
+def test_the_readme_pre_commit_configuration_works(user_repo: Path, hook_home: Path) -> None:
+    """README: until a release is tagged, ``repo:`` is a clone's path and ``rev:`` one of its commits."""
+    rev = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    if not rev:
+        pytest.skip("this checkout is not a git repository")
+    (user_repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {ROOT}\n    rev: {rev}\n    hooks:\n      - id: oncommit-check\n"
+    )
+    git("add", ".", cwd=user_repo)
+    env = {**os.environ, "PRE_COMMIT_HOME": str(hook_home)}
+    proc = subprocess.run(
+        [*PRE_COMMIT, "run", "--all-files"],
+        cwd=user_repo,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "shop/services.py:9:5: OC101" in proc.stdout

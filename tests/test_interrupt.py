@@ -305,7 +305,7 @@ def test_sigkill_then_rerun_completes_the_fix(
     out, err = output(tmp_path, 1)
     assert "Traceback" not in err
     assert ".tmp" not in out + err, "temp files must be neither processed nor reported"
-    assert f"{len(layout)} files checked, " in err
+    assert f"{len(layout)} files checked" in err
     assert re.search(rf" fixed in {first.original} files?\b", err), err
     assert out == ""
     after = verify(root, layout)

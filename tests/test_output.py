@@ -11,7 +11,7 @@ import pytest
 
 from flake8_oncommit.findings import Finding
 from flake8_oncommit.output import Located, github, json_report, sarif, text
-from flake8_oncommit.rules import PARSE_ERROR_CODE, RULES
+from flake8_oncommit.rules import PARSE_ERROR_CODE, RULES, UNUSED_NOQA_CODE
 
 SCRIPT = Path(sys.executable).with_name("oncommit-fix")
 
@@ -39,6 +39,7 @@ FINDING_SCHEMA = {
     "message": str,
     "fixable": bool,
     "reason": (str, type(None)),
+    "fixed": bool,
 }
 
 
@@ -62,7 +63,8 @@ def test_json_matches_the_documented_schema(project: Path) -> None:
     proc = run_check("json", project, "shop")
     assert proc.returncode == 1
     report = json.loads(proc.stdout)
-    assert set(report) == {"tool", "version", "findings"}
+    assert set(report) == {"tool", "version", "mode", "findings"}
+    assert report["mode"] == "check"
     assert report["tool"] == "flake8-oncommit"
     for finding in report["findings"]:
         assert set(finding) == set(FINDING_SCHEMA)
@@ -88,7 +90,7 @@ def test_sarif_required_fields_and_rule_linkage(project: Path) -> None:
     driver = run["tool"]["driver"]
     assert driver["name"] == "flake8-oncommit" and driver["version"] == "0.1.0"
     rule_ids = [rule["id"] for rule in driver["rules"]]
-    assert set(RULES) | {PARSE_ERROR_CODE} == set(rule_ids)
+    assert set(RULES) | {PARSE_ERROR_CODE, UNUSED_NOQA_CODE} == set(rule_ids)
     for rule in driver["rules"]:
         assert rule["shortDescription"]["text"] and rule["help"]["text"]
     assert len(run["results"]) == 3

@@ -309,8 +309,11 @@ class Guard:
             with self._lock:
                 self._silenced.add(key)
             return
+        where = (
+            "the request transaction (ATOMIC_REQUESTS)" if block.kind == "request" else "transaction.atomic()"
+        )
         message = RULES[code].message.format(
-            call=sent.what, registered=repr(registered), expected=repr(block.alias)
+            call=sent.what, registered=repr(registered), expected=repr(block.alias), where=where
         )
         finding = RaceFinding(
             code=code,
