@@ -75,7 +75,7 @@ def main() -> None:
 
     from flake8_oncommit.config import Config
     from flake8_oncommit.engine import ParseError, check_text
-    from flake8_oncommit.precheck import could_have_findings
+    from flake8_oncommit.engine import passes_precheck as could_have_findings
 
     files = python_files(tree)
     texts = []

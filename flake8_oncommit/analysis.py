@@ -1,91 +1,27 @@
-"""The one analysis: a libcst tree in, raw findings out.
+"""The one analysis: a libcst tree in, raw findings out; and a module's summary for the index.
 
-A single walk over the tree keeps the context the rules need:
-
-* the import/alias table, through the :class:`~.recognize.Recognizer`;
-* the stack of atomic blocks the current code runs in. A decorated function
-  body, a ``with`` body, a method covered by ``method_decorator``, or a view
-  under ATOMIC_REQUESTS opens one; a nested ``def``, ``lambda`` or ``class``
-  body starts with none, because that code does not run there;
-* how deep the walk is inside the arguments of an ``on_commit`` call
-  (everything there is deferred);
-* the loops around the current code (for late-binding callbacks).
-
-The walk does not use libcst's visitor protocol (see :mod:`.walk`): a small
-dispatcher handles the node types that matter and descends through the
-fields of the others.
-
-The checks of an ``on_commit`` call (OC102-OC104) are in
-:mod:`.oncommit_checks`, and the OC105 call-graph bookkeeping in
-:mod:`.helpers`: mixins that :class:`Analyzer` inherits, so this module
-keeps the walk and the checks that need its block and class context.
+:class:`~.context.Context` walks the module once; the rules
+(:mod:`.checks`) observe the walk and report. The same walk, without rules,
+summarises a module for the project index (:func:`summarise`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import PurePath
 
 import libcst as cst
 
-from .atomic import AtomicBlock
+from .checks import selected
 from .config import DEFAULT_CONFIG, Config
-from .enqueues import Enqueue
-from .findings import DeferCall, DeferStatement, RawFinding, Site
-from .helpers import BlockCall, CallGraph, HelperCalls
+from .context import Context
+from .findings import RawFinding
 from .index import ProjectIndex
 from .libraries import NOT_PROJECT_PACKAGES
-from .names import COMMIT_AWARE_TASK_BASE, LOCAL, Binding, LocalFunction, TaskDef, dotted_name
-from .oncommit_checks import Loop, OnCommitChecks
-from .planning import (
-    AWAIT_REASON,
-    GENERATOR_REASON,
-    SUPPRESS_REASON,
-    TRY_REASON,
-    Guard,
-    catches_send_errors,
-    changed_later,
-    data_names,
-    generator_argument,
-    read_by,
-    rebound_later,
-    try_statement_sends,
-    whole_try_refusal,
-)
+from .names import COMMIT_AWARE_TASK_BASE, Binding, LocalFunction, TaskDef
 from .positions import locate
-from .recognize import Recognizer
-from .resolution import alias_text, describe_callee, string_value
-from .rules import RULES
+from .resolution import string_value
 from .summaries import FunctionSummary, ModuleSummary
-from .views import (
-    ADMIN_ATOMIC_METHODS,
-    is_admin_class,
-    is_function_view,
-    is_view_class,
-    methods_reached,
-    request_methods,
-)
-from .walk import NODE_CLASSES, body_runs_later, child_fields, names_assigned, parameter_names
-from .where import admin_block, fill_messages, opened
-
-
-@dataclass
-class ClassInfo:
-    """What runs inside a transaction among a class's methods."""
-
-    atomic_methods: frozenset[str] = frozenset()
-    all_methods: bool = False
-    block: AtomicBlock | None = None
-    #: under ATOMIC_REQUESTS: the view methods that run in the request
-    request_methods: frozenset[str] = frozenset()
-    #: Django admin methods that its own atomic add/change/delete views call
-    admin_methods: frozenset[str] = frozenset()
-
-
-#: Methods that run before or outside ``dispatch``.
-_OUTSIDE_DISPATCH = frozenset({"__init__", "__new__", "__init_subclass__", "setup", "as_view"})
 
 
 @dataclass
@@ -98,741 +34,51 @@ class Analysis:
     module_bindings: dict[str, Binding] = field(default_factory=dict)
 
 
-class Analyzer(OnCommitChecks, HelperCalls):
-    """Walks one module once and collects raw findings."""
-
-    def __init__(
-        self,
-        module: cst.Module,
-        config: Config = DEFAULT_CONFIG,
-        *,
-        filename: str = "<string>",
-        legacy_async: frozenset[tuple[int, int]] = frozenset(),
-        atomic_requests: bool = False,
-        module_name: str | None = None,
-        index: ProjectIndex | None = None,
-        summary_only: bool = False,
-    ) -> None:
-        self.module = module
-        self.module_name = module_name
-        #: summarising for the project index: no findings, no deep look-ups
-        self.summary_only = summary_only
-        self.config = config
-        self.filename = filename
-        self.legacy_async = legacy_async
-        self.atomic_requests = atomic_requests and config.selects("OC106")
-        #: view classes may derive from project classes in other modules (OC106
-        #: only; summaries for the index must agree with the check)
-        self.view_bases_elsewhere = config.atomic_requests == "true" and config.selects("OC106")
-        self.rec = Recognizer(config, module, filename, module_name=module_name, index=index)
-        self.findings: list[RawFinding] = []
-        self.blocks: list[AtomicBlock] = []
-        self.deferred = 0
-        self.statement_value: cst.BaseExpression | None = None
-        self.classes: list[ClassInfo] = []
-        self.loops: list[Loop] = []
-        self.functions: list[cst.FunctionDef] = []
-        self._function_locals: dict[int, frozenset[str]] = {}
-        self.method_tables: list[dict[str, cst.FunctionDef]] = []
-        #: whose body the walk is in, for the call graph (None: a lambda or class body)
-        self.owners: list[cst.FunctionDef | None] = []
-        self.graph = CallGraph()
-        self.block_calls: list[BlockCall] = []
-        #: OC101/OC106 findings whose message names their block's line, filled after the walk
-        self.pending_where: list[tuple[RawFinding, AtomicBlock, str]] = []
-        self.signal_sends: list[cst.Call] = []
-        #: what could catch a send's errors around the current code (this function only)
-        self.guards: list[Guard] = []
-        #: ``with ExitStack() as name``: the atomic blocks entered into each
-        self.exit_stacks: dict[str, int] = {}
-        #: whole ``try`` statements deferred as one, shared by their sends' findings
-        self._try_plans: dict[int, tuple[DeferStatement | None, str | None]] = {}
-        #: classes of this module known to be views / admins (their subclasses are too)
-        self.view_classes: set[str] = set()
-        self.module_view_classes: list[str] = []
-        #: module-level classes seen so far, for methods inherited from them
-        self.module_classes: dict[str, cst.ClassDef] = {}
-        self.admin_classes: set[str] = set()
-        self._dispatch: dict[type, Callable[[cst.CSTNode], None]] = {
-            cst.FunctionDef: self._visit_function,  # type: ignore[dict-item]
-            cst.ClassDef: self._visit_class,  # type: ignore[dict-item]
-            cst.Lambda: self._visit_lambda,  # type: ignore[dict-item]
-            cst.With: self._visit_with,  # type: ignore[dict-item]
-            cst.Call: self._visit_call,  # type: ignore[dict-item]
-            cst.Expr: self._visit_expr,  # type: ignore[dict-item]
-            cst.Import: self._visit_import,  # type: ignore[dict-item]
-            cst.ImportFrom: self._visit_import,  # type: ignore[dict-item]
-            cst.Assign: self._visit_assign,  # type: ignore[dict-item]
-            cst.AnnAssign: self._visit_annassign,  # type: ignore[dict-item]
-            cst.AugAssign: self._visit_augassign,  # type: ignore[dict-item]
-            cst.For: self._visit_for,  # type: ignore[dict-item]
-            cst.While: self._visit_while,  # type: ignore[dict-item]
-            cst.NamedExpr: self._visit_namedexpr,  # type: ignore[dict-item]
-            cst.ExceptHandler: self._visit_except,  # type: ignore[dict-item]
-            cst.Try: self._visit_try,  # type: ignore[dict-item]
-            cst.TryStar: self._visit_try,  # type: ignore[dict-item]
-            cst.If: self._visit_if,  # type: ignore[dict-item]
-            cst.ListComp: self._visit_comprehension,  # type: ignore[dict-item]
-            cst.SetComp: self._visit_comprehension,  # type: ignore[dict-item]
-            cst.DictComp: self._visit_comprehension,  # type: ignore[dict-item]
-            cst.GeneratorExp: self._visit_comprehension,  # type: ignore[dict-item]
-        }
-
-    # -- entry point ---------------------------------------------------------
-
-    def run(self) -> Analysis:
-        self.rec.prescan_module()
-        self.is_settings = self._is_settings_module()
-        for statement in self.module.body:
-            self.walk(statement)
-        if self.config.selects("OC105") and not self.summary_only:
-            self._report_helpers()
-        fill_messages(self.module, self.pending_where, self.config)
-        return Analysis(self.module, self.findings, self.rec.names.scopes[0].bindings)
-
-    def walk(self, node: cst.CSTNode) -> None:
-        handler = self._dispatch.get(type(node))
-        if handler is not None:
-            handler(node)
-        else:
-            self.walk_children(node)
-
-    def walk_children(self, node: cst.CSTNode) -> None:
-        nodes = NODE_CLASSES
-        walk = self.walk
-        for name in child_fields(type(node)):
-            value = getattr(node, name)
-            kind = type(value)
-            if kind in nodes:
-                walk(value)
-            elif kind is list or kind is tuple:
-                for item in value:
-                    if type(item) in nodes:
-                        walk(item)
-
-    @property
-    def at_module_level(self) -> bool:
-        return self.rec.names.innermost.kind == "module"
-
-    # -- functions, lambdas, classes -------------------------------------------
-
-    def _visit_function(self, node: cst.FunctionDef) -> None:
-        rec = self.rec
-        block: AtomicBlock | None = None
-        exempt = False
-        for decorator in node.decorators:
-            self.walk(decorator.decorator)
-            found = rec.atomic_decorator(decorator.decorator)
-            if found is not None:
-                if body_runs_later(node):
-                    self._report_no_effect(decorator.decorator, node)
-                else:
-                    block = opened(self._portable(found, node), decorator.decorator, decorator=True)
-            if self.atomic_requests and rec.is_non_atomic_requests(decorator.decorator):
-                exempt = True
-        self._walk_parameter_defaults(node.params)
-        in_class = bool(self.classes) and rec.names.innermost.kind == "class"
-        if not self.at_module_level:
-            rec.bind(node.name.value, rec.function_binding(node))
-        if block is None and in_class:
-            block = self._class_block(node.name.value)
-        blocks = [block] if block is not None else []
-        if not exempt and self._runs_in_request(node, in_class):
-            blocks.insert(0, AtomicBlock(None, request=True))
-        if any(not block.read_only for block in blocks):
-            self.graph.covered.add(id(node))
-        self._note_receivers(node)
-        self.functions.append(node)
-        self.owners.append(node)
-        self._walk_body(node.params, node.body, blocks)
-        self.owners.pop()
-        self.functions.pop()
-
-    def _report_no_effect(self, decorator: cst.BaseExpression, node: cst.FunctionDef) -> None:
-        """OC111: ``@atomic`` wraps only creating the coroutine or generator, not running it."""
-        if not self.config.selects("OC111") or self.summary_only:
-            return
-        kind = "an async def" if node.asynchronous is not None else "a generator function"
-        message = RULES["OC111"].message.format(kind=kind, name=node.name.value)
-        self.findings.append(RawFinding("OC111", decorator, message, None))
-
-    def _runs_in_request(self, node: cst.FunctionDef, in_class: bool) -> bool:
-        if not self.atomic_requests:
-            return False
-        if in_class:
-            return node.name.value in self.classes[-1].request_methods
-        return not self.functions and is_function_view(self.rec, node, self.filename)
-
-    def _portable(self, block: AtomicBlock, function: cst.FunctionDef | None) -> AtomicBlock:
-        """Whether the block's ``using`` can be written again at an enqueue inside it.
-
-        A literal can. A plain name or attribute chain can if the code in
-        between cannot rebind its root: not a parameter or local of the
-        decorated ``function`` (a decorator's ``using`` is evaluated outside
-        it), not a class attribute (invisible in methods), not a local the
-        enclosing function assigns (a ``with`` body may loop over it). A
-        call would run again: never.
-        """
-        using = block.using
-        if using is None or isinstance(using, (cst.SimpleString, cst.ConcatenatedString)):
-            return block
-        if isinstance(using, cst.Name) and using.value == "None":
-            return block
-        root = using
-        while isinstance(root, cst.Attribute):
-            root = root.value
-        portable = isinstance(root, cst.Name) and dotted_name(using) is not None
-        if portable and isinstance(root, cst.Name):
-            scope = self.rec.names.innermost
-            if function is not None:
-                rebound = parameter_names(function.params) | self._locals(function)
-                portable = root.value not in rebound and not (
-                    scope.kind == "class" and root.value in scope.bindings
-                )
-            elif self.functions:
-                function_locals = self._locals(self.functions[-1])
-                if root is not using and root.value in function_locals:
-                    # ``obj._state.db``: an attribute of a local object may change
-                    # before the commit (``obj.save(using=...)`` moves it).
-                    code = self.module.code_for_node(using)
-                    return dataclasses.replace(
-                        block,
-                        using_portable=False,
-                        using_reason=f"the atomic block's using= ({code}) may change before the commit",
-                    )
-                assigned = names_assigned(self.functions[-1].body)
-                portable = root.value not in assigned
-        if portable:
-            return block
-        code = self.module.code_for_node(using)
-        return dataclasses.replace(
-            block,
-            using_portable=False,
-            using_reason=f"the atomic block's using= ({code}) cannot be repeated here",
-        )
-
-    def _locals(self, function: cst.FunctionDef) -> frozenset[str]:
-        """Every name ``function`` binds (parameters, assignments, loops, defs...)."""
-        key = id(function)
-        found = self._function_locals.get(key)
-        if found is None:
-            found = frozenset(parameter_names(function.params) | names_assigned(function.body))
-            self._function_locals[key] = found
-        return found
-
-    def _class_block(self, method: str) -> AtomicBlock | None:
-        info = self.classes[-1]
-        if method in info.admin_methods and (info.block is None or method not in info.atomic_methods):
-            return admin_block(method)
-        if info.block is None:
-            return None
-        if method in info.atomic_methods:
-            return info.block
-        if info.all_methods and method not in _OUTSIDE_DISPATCH:
-            return info.block
-        return None
-
-    def _walk_parameter_defaults(self, params: cst.Parameters) -> None:
-        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-            if param.default is not None:
-                self.walk(param.default)
-
-    def _walk_body(
-        self,
-        params: cst.Parameters | None,
-        body: cst.BaseSuite | cst.BaseExpression,
-        blocks: list[AtomicBlock],
-        kind: str = "function",
-    ) -> None:
-        """Walk code that runs later, elsewhere: a def or lambda body."""
-        saved = (self.blocks, self.deferred, self.statement_value, self.loops, self.guards, self.exit_stacks)
-        self.blocks, self.deferred, self.statement_value, self.loops = blocks, 0, None, []
-        self.guards, self.exit_stacks = [], {}
-        names = self.rec.names
-        names.push(kind)
-        if params is not None:
-            for name in parameter_names(params):
-                names.bind(name, LOCAL)
-        self.walk(body)
-        names.pop()
-        self.blocks, self.deferred, self.statement_value, self.loops, self.guards, self.exit_stacks = saved
-
-    def _visit_lambda(self, node: cst.Lambda) -> None:
-        self._walk_parameter_defaults(node.params)
-        self.owners.append(None)
-        self._walk_body(node.params, node.body, [], kind="lambda")
-        self.owners.pop()
-
-    def _visit_class(self, node: cst.ClassDef) -> None:
-        rec = self.rec
-        info = ClassInfo()
-        exempt = False
-        for decorator in node.decorators:
-            self.walk(decorator.decorator)
-            self._read_class_decorator(decorator.decorator, info)
-            if self.atomic_requests and rec.is_non_atomic_requests(decorator.decorator):
-                exempt = True
-        for base in node.bases:
-            self.walk(base.value)
-        for keyword in node.keywords:
-            self.walk(keyword.value)
-        exempt = self._read_dispatch_decorators(node, info) or exempt
-        if is_view_class(rec, node, frozenset(self.view_classes), other_modules=self.view_bases_elsewhere):
-            self.view_classes.add(node.name.value)
-            if self.at_module_level:
-                self.module_view_classes.append(node.name.value)
-            if self.atomic_requests and not exempt:
-                info.request_methods = request_methods(rec, node)
-        if is_admin_class(rec, node, frozenset(self.admin_classes)):
-            self.admin_classes.add(node.name.value)
-            info.admin_methods = methods_reached(node, set(ADMIN_ATOMIC_METHODS))
-        if not self.at_module_level:
-            rec.bind(node.name.value, LOCAL)
-        # A class body runs at once, where it stands: inside the blocks (and
-        # loops, handlers) around it. Its methods start afresh (_walk_body).
-        saved_value = self.statement_value
-        self.statement_value = None
-        self.classes.append(info)
-        self.method_tables.append(self._method_table(node))
-        if self.at_module_level:
-            self.module_classes[node.name.value] = node
-        self.owners.append(None)
-        rec.names.push("class")
-        self.walk(node.body)
-        rec.names.pop()
-        self.owners.pop()
-        self.method_tables.pop()
-        self.classes.pop()
-        self.statement_value = saved_value
-
-    def _method_table(self, node: cst.ClassDef) -> dict[str, cst.FunctionDef]:
-        """What ``self.name`` can call: the class's methods, then those it inherits
-        from classes defined earlier in this module (bases left to right, depth first)."""
-        table: dict[str, cst.FunctionDef] = {}
-        pending = [node]
-        seen: set[int] = set()
-        while pending and len(seen) < 20:
-            current = pending.pop(0)
-            if id(current) in seen:
-                continue
-            seen.add(id(current))
-            for name, method in _methods(current).items():
-                table.setdefault(name, method)
-            bases = [base.value for base in current.bases]
-            pending[:0] = [
-                self.module_classes[base.value]
-                for base in bases
-                if isinstance(base, cst.Name) and base.value in self.module_classes
-            ]
-        return table
-
-    def _read_class_decorator(self, decorator: cst.BaseExpression, info: ClassInfo) -> None:
-        """``@method_decorator(atomic, name="dispatch")`` on a class-based view."""
-        inner = self.rec.method_decorated(decorator)
-        if inner is None:
-            return
-        block = self.rec.atomic_in_decorators(inner)
-        if block is None:
-            return
-        assert isinstance(decorator, cst.Call)
-        method = next(
-            (
-                string_value(arg.value)
-                for arg in decorator.args
-                if arg.keyword is not None and arg.keyword.value == "name"
-            ),
-            None,
-        )
-        if method is None:
-            return
-        info.block = opened(block, decorator, decorator=True)
-        if method == "dispatch":
-            info.all_methods = True
-        else:
-            info.atomic_methods = info.atomic_methods | {method}
-
-    def _read_dispatch_decorators(self, node: cst.ClassDef, info: ClassInfo) -> bool:
-        """An atomic ``dispatch`` makes every handler run inside; returns "exempt from ATOMIC_REQUESTS"."""
-        exempt = False
-        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
-        for statement in body:
-            if isinstance(statement, cst.FunctionDef) and statement.name.value == "dispatch":
-                for decorator in statement.decorators:
-                    block = self.rec.atomic_decorator(decorator.decorator)
-                    if block is not None and info.block is None:
-                        info.block = opened(block, decorator.decorator, decorator=True)
-                        info.all_methods = True
-                    if self.atomic_requests and self.rec.is_non_atomic_requests(decorator.decorator):
-                        exempt = True
-        return exempt
-
-    # -- statements ------------------------------------------------------------
-
-    def _visit_with(self, node: cst.With) -> None:
-        count = 0
-        guarded = False
-        stacks: list[str] = []
-        for item in node.items:
-            self.walk(item.item)
-            block = self.rec.atomic_of(item.item)
-            if item.asname is not None:
-                self.rec.bind_target(item.asname.name, LOCAL)
-                if isinstance(item.asname.name, cst.Name) and self.rec.is_exit_stack(item.item):
-                    stacks.append(item.asname.name.value)
-            if block is not None:
-                self.blocks.append(opened(self._portable(block, None), item.item, decorator=False))
-                count += 1
-            elif not guarded and self.rec.may_swallow(item.item):
-                self.guards.append(Guard(node, SUPPRESS_REASON))
-                guarded = True
-        saved_stacks = {name: self.exit_stacks.get(name) for name in stacks}
-        for name in stacks:
-            self.exit_stacks[name] = 0
-        self.walk(node.body)
-        for name in stacks:
-            # Blocks entered with ``stack.enter_context(atomic())`` end with the ``with``.
-            for _ in range(self.exit_stacks.pop(name, 0)):
-                self.blocks.pop()
-            if saved_stacks[name] is not None:
-                self.exit_stacks[name] = saved_stacks[name]  # type: ignore[assignment]
-        if guarded:
-            self.guards.pop()
-        for _ in range(count):
-            self.blocks.pop()
-
-    def _visit_try(self, node: cst.Try | cst.TryStar) -> None:
-        """Sends in a ``try`` body with handlers are guarded; its handlers and clauses are not.
-
-        Handlers for errors no send raises (``except Order.DoesNotExist``) guard nothing.
-        """
-        guarded = any(catches_send_errors(handler.type, self.rec.is_own_class) for handler in node.handlers)
-        if guarded:
-            self.guards.append(Guard(node, TRY_REASON))
-        self.walk(node.body)
-        if guarded:
-            self.guards.pop()
-        for handler in node.handlers:
-            self.walk(handler)
-        if node.orelse is not None:
-            self.walk(node.orelse)
-        if node.finalbody is not None:
-            self.walk(node.finalbody)
-
-    def _visit_if(self, node: cst.If) -> None:
-        """Code under ``if TYPE_CHECKING:`` never runs."""
-        self.walk(node.test)
-        if not self.rec.is_type_checking(node.test):
-            self.walk(node.body)
-        if node.orelse is not None:
-            self.walk(node.orelse)
-
-    def _enter_context(self, node: cst.Call) -> bool:
-        """``stack.enter_context(transaction.atomic())``: a block until the stack's ``with`` ends."""
-        func = node.func
-        if not (
-            isinstance(func, cst.Attribute)
-            and func.attr.value == "enter_context"
-            and isinstance(func.value, cst.Name)
-            and func.value.value in self.exit_stacks
-            and node.args
-        ):
-            return False
-        block = self.rec.atomic_of(node.args[0].value)
-        if block is None:
-            return False
-        self.blocks.append(opened(self._portable(block, None), node.args[0].value, decorator=False))
-        self.exit_stacks[func.value.value] += 1
-        return True
-
-    def _visit_expr(self, node: cst.Expr) -> None:
-        saved = self.statement_value
-        self.statement_value = node.value
-        self.walk(node.value)
-        self.statement_value = saved
-
-    def _visit_import(self, node: cst.Import | cst.ImportFrom) -> None:
-        if not self.at_module_level:
-            self.rec.bind_import(node)
-
-    def _visit_assign(self, node: cst.Assign) -> None:
-        self.walk(node.value)
-        for target in node.targets:
-            self.walk(target.target)
-        if self.at_module_level or self.rec.names.innermost.kind == "class":
-            for target in node.targets:
-                self._check_settings_assignment(target.target)
-        if not self.at_module_level:
-            binding = self.rec.value_binding(node.value)
-            for target in node.targets:
-                self.rec.bind_target(target.target, binding)
-
-    def _visit_annassign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self.walk(node.value)
-        if self.at_module_level or self.rec.names.innermost.kind == "class":
-            self._check_settings_assignment(node.target)
-        if not self.at_module_level:
-            binding = self.rec.value_binding(node.value) if node.value is not None else LOCAL
-            self.rec.bind_target(node.target, binding)
-
-    def _visit_augassign(self, node: cst.AugAssign) -> None:
-        self.walk(node.value)
-        if not self.at_module_level:
-            self.rec.bind_target(node.target, LOCAL)
-
-    def _visit_for(self, node: cst.For) -> None:
-        self.walk(node.iter)
-        targets = frozenset(names_assigned_target(node.target))
-        if not self.at_module_level:
-            self.rec.bind_target(node.target, LOCAL)
-        self.loops.append(Loop(node.body, targets))
-        self.walk(node.body)
-        self.loops.pop()
-        if node.orelse is not None:
-            self.walk(node.orelse)
-
-    def _visit_while(self, node: cst.While) -> None:
-        self.walk(node.test)
-        self.loops.append(Loop(node.body, frozenset()))
-        self.walk(node.body)
-        self.loops.pop()
-        if node.orelse is not None:
-            self.walk(node.orelse)
-
-    def _visit_namedexpr(self, node: cst.NamedExpr) -> None:
-        self.walk(node.value)
-        self.rec.bind_target(node.target, LOCAL)
-
-    def _visit_except(self, node: cst.ExceptHandler) -> None:
-        if node.type is not None:
-            self.walk(node.type)
-        if node.name is not None:
-            self.rec.bind_target(node.name.name, LOCAL)
-        self.walk(node.body)
-
-    def _visit_comprehension(self, node: cst.BaseComp) -> None:
-        # A comprehension runs where it stands (inside the block); its
-        # targets live in their own scope, and it loops.
-        names = self.rec.names
-        names.push("comprehension")
-        generator: cst.CompFor | None = node.for_in
-        targets: set[str] = set()
-        while generator is not None:
-            self.walk(generator.iter)
-            self.rec.bind_target(generator.target, LOCAL)
-            targets |= names_assigned_target(generator.target)
-            for condition in generator.ifs:
-                self.walk(condition.test)
-            generator = generator.inner_for_in
-        self.loops.append(Loop(node, frozenset(targets), frozenset(targets)))
-        if isinstance(node, cst.DictComp):
-            self.walk(node.key)
-            self.walk(node.value)
-        else:
-            self.walk(node.elt)  # type: ignore[attr-defined]
-        self.loops.pop()
-        names.pop()
-
-    # -- calls -------------------------------------------------------------------
-
-    def _visit_call(self, node: cst.Call) -> None:
-        if self.exit_stacks and self._enter_context(node):
-            self.walk_children(node)
-            return
-        deep = bool(self.writing_blocks) and not self.summary_only
-        on_commit = self.rec.on_commit_of(node, deep=deep)
-        if on_commit is not None:
-            self._check_on_commit(node, on_commit)
-            self.walk(node.func)
-            self.deferred += 1
-            for arg in node.args:
-                self.walk(arg.value)
-            self.deferred -= 1
-            return
-        if not self.deferred:
-            enqueue = self.rec.enqueue_of(node, deep=deep)
-            if enqueue is not None and self._written_as_row(enqueue):
-                enqueue = None  # a row of the block's own transaction: nothing races
-            if enqueue is not None:
-                if self.writing_blocks:
-                    self._report_enqueue(node, enqueue)
-                owner = self.owners[-1] if self.owners else None
-                if owner is not None:
-                    self.graph.add_enqueue(owner, node, self.describe(node), free=not deep)
-            else:
-                self._note_local_call(node)
-        self.walk_children(node)
-
-    # -- OC101/OC106: enqueues in a block ----------------------------------------
-
-    def site(self) -> Site:
-        """The names at the current position, for a fix made here."""
-        taken: set[str] = set()
-        for function in self.functions:
-            taken |= self._locals(function)
-        return Site(self.rec.names.snapshot(), frozenset(taken))
-
-    @property
-    def writing_blocks(self) -> list[AtomicBlock]:
-        """The blocks around the current code that can write (replica blocks cannot)."""
-        return [block for block in self.blocks if not block.read_only]
-
-    def _written_as_row(self, enqueue: Enqueue) -> bool:
-        """The job is a row written through Django's connection to the innermost writing block's database."""
-        if enqueue.row_alias is None or not self.writing_blocks:
-            return False
-        return alias_text(self.module, self.writing_blocks[-1].using) == enqueue.row_alias
-
-    def _report_enqueue(self, node: cst.Call, enqueue: Enqueue) -> None:
-        blocks = self.writing_blocks
-        code_blocks = [block for block in blocks if not block.request]
-        code = "OC101" if code_blocks else "OC106"
-        if not self.config.selects(code):
-            return
-        block = (code_blocks or blocks)[-1]
-        # The message names where the transaction opens (the outermost block), after the walk.
-        described = self.describe(node)
-        message = RULES[code].message.format(call=described, where="an atomic block")
-        fix, reason = self._plan_deferral(node, enqueue, block)
-        finding = RawFinding(code, node, message, fix, reason)
-        self.findings.append(finding)
-        if not self.summary_only:
-            self.pending_where.append((finding, (code_blocks or blocks)[0], described))
-
-    def _plan_deferral(
-        self, node: cst.Call, enqueue: Enqueue, block: AtomicBlock
-    ) -> tuple[DeferCall | DeferStatement | None, str | None]:
-        """How to defer the send without changing anything else, or why not (see :mod:`.planning`)."""
-        if node is not self.statement_value:
-            value = self.statement_value
-            if isinstance(value, cst.Await) and value.expression is node:
-                return None, AWAIT_REASON
-            return None, "its result is used"
-        if not block.using_portable:
-            return None, block.using_reason or "the atomic block's using= cannot be repeated here"
-        if self._arguments_enqueue(node):
-            return None, "its arguments enqueue too, and would still run now"
-        if generator_argument(node):
-            return None, GENERATOR_REASON
-        body = self._current_body()
-        changed = changed_later(body, node, node, self._data_names())
-        if changed:
-            return None, _changed_reason(changed)
-        if self.guards:
-            return self._plan_whole_try(node, block, body)
-        plan = DeferCall(
-            call=node,
-            using=block.using,
-            celery_twin=enqueue.celery_twin,
-            site=self.site(),
-            legacy_async=self._is_legacy_async(node),
-        )
-        return plan, None
-
-    def _data_names(self) -> set[str]:
-        """The values the current function (or module) binds: what a later change can reach."""
-        if self.functions:
-            function = self.functions[-1]
-            return data_names(function.body, parameter_names(function.params))
-        return data_names(self.module, set())
-
-    def _current_body(self) -> cst.CSTNode:
-        """The function body the walk is in (the module at module level)."""
-        return self.functions[-1].body if self.functions else self.module
-
-    def _plan_whole_try(
-        self, node: cst.Call, block: AtomicBlock, body: cst.CSTNode
-    ) -> tuple[DeferStatement | None, str | None]:
-        """A send under a handler: deferred with its whole ``try`` statement, or not at all."""
-        guard = self.guards[-1]
-        statement = guard.node
-        if len(self.guards) > 1 or not isinstance(statement, cst.Try):
-            return None, self.guards[0].label
-        key = id(statement)
-        if key not in self._try_plans:
-            self._try_plans[key] = self._whole_try(statement, block, body)
-        plan, reason = self._try_plans[key]
-        if plan is not None and not any(call is node for call in plan.calls):
-            return None, TRY_REASON
-        return plan, reason
-
-    def _whole_try(
-        self, statement: cst.Try, block: AtomicBlock, body: cst.CSTNode
-    ) -> tuple[DeferStatement | None, str | None]:
-        calls = try_statement_sends(statement)
-        if calls is None or not all(self.rec.enqueue_of(call) is not None for call in calls):
-            return None, TRY_REASON
-        refusal = whole_try_refusal(
-            statement, calls, body, in_class_body=self.rec.names.innermost.kind == "class"
-        )
-        if refusal is not None:
-            return None, refusal
-        for call in calls:
-            if self._arguments_enqueue(call) or generator_argument(call):
-                return None, TRY_REASON
-            changed = changed_later(body, statement, call, self._data_names(), read_later=True)
-            if changed:
-                return None, _changed_reason(changed)
-        inside = names_assigned(statement)
-        bound = rebound_later(body, statement, read_by(statement) - inside)
-        return DeferStatement(statement, tuple(calls), block.using, bound, self.site()), None
-
-    # -- settings (OC107) ------------------------------------------------------
-
-    def _is_settings_module(self) -> bool:
-        path = PurePath(self.filename)
-        if path.stem == "settings" or "settings" in path.parts[:-1]:
-            return True
-        return "DATABASES" in self.rec.names.scopes[0].bindings
-
-    def _check_settings_assignment(self, target: cst.BaseExpression) -> None:
-        """OC107, at module level or in a class-based settings class (django-configurations)."""
-        if (
-            self.is_settings
-            and isinstance(target, cst.Name)
-            and target.value == "ATOMIC_REQUESTS"
-            and not self.functions
-            and len(self.classes) <= 1
-            and self.config.selects("OC107")
-        ):
-            self.findings.append(RawFinding("OC107", target, RULES["OC107"].message, None))
-
-    # -- messages -----------------------------------------------------------
-
-    def describe(self, call: cst.Call) -> str:
-        """A short name for a call in messages: ``send_email.delay()``."""
-        if self._is_legacy_async(call):
-            return "async()"
-        return f"{describe_callee(call.func)}()"
-
-    def _is_legacy_async(self, call: cst.Call) -> bool:
-        if not self.legacy_async:
-            return False
-        func = call.func
-        name = func.attr if isinstance(func, cst.Attribute) else func
-        if not isinstance(name, cst.Name) or name.value != "async_task":
-            return False
-        span = locate(self.module, [name]).get(id(name))
-        return span is not None and (span[0], span[1]) in self.legacy_async
-
-
-def _changed_reason(names: list[str]) -> str:
-    return (
-        f"its argument {', '.join(names)} is changed later in the block, and would be sent "
-        "as it is at commit, not as it is here"
+def analyse(
+    module: cst.Module,
+    config: Config = DEFAULT_CONFIG,
+    *,
+    filename: str = "<string>",
+    legacy_async: frozenset[tuple[int, int]] = frozenset(),
+    atomic_requests: bool = False,
+    module_name: str | None = None,
+    index: ProjectIndex | None = None,
+) -> Analysis:
+    """Find every problem in ``module``: one walk, observed by the rules ``config`` selects."""
+    context = Context(
+        module,
+        config,
+        filename=filename,
+        legacy_async=legacy_async,
+        atomic_requests=atomic_requests,
+        module_name=module_name,
+        index=index,
+        checks=selected(config),
     )
+    findings = context.run()
+    return Analysis(module, findings, context.rec.names.scopes[0].bindings)
 
 
-def _methods(node: cst.ClassDef) -> dict[str, cst.FunctionDef]:
-    """The methods a class body defines."""
-    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
-    return {statement.name.value: statement for statement in body if isinstance(statement, cst.FunctionDef)}
+def summarise_module(
+    module: cst.Module,
+    config: Config,
+    *,
+    filename: str,
+    module_name: str,
+    index: ProjectIndex | None = None,
+) -> ModuleSummary:
+    """What ``module`` defines, for the project index: the same walk, with no rule observing it."""
+    context = Context(
+        module, config, filename=filename, module_name=module_name, index=index, summary_only=True
+    )
+    context.run()
+    return summarise(context)
 
 
-def summarise(analyzer: Analyzer) -> ModuleSummary:
+def summarise(analyzer: Context) -> ModuleSummary:
     """What the module's functions are, for the project index (after ``run``)."""
     rec = analyzer.rec
-    graph = analyzer.graph
+    graph = analyzer.calls.graph
     summary = ModuleSummary()
     #: functions that can be a step of an OC105 chain: their lines are recorded
     chained: list[tuple[str, cst.FunctionDef]] = []
@@ -881,11 +127,9 @@ def summarise(analyzer: Analyzer) -> ModuleSummary:
     return summary
 
 
-def _add_lines(
-    analyzer: Analyzer, summary: ModuleSummary, chained: list[tuple[str, cst.FunctionDef]]
-) -> None:
+def _add_lines(analyzer: Context, summary: ModuleSummary, chained: list[tuple[str, cst.FunctionDef]]) -> None:
     """Where each chain step is, for OC105 messages in other modules: one pass for all."""
-    direct = analyzer.graph.direct_nodes
+    direct = analyzer.calls.graph.direct_nodes
     nodes: list[cst.CSTNode] = [function.name for _, function in chained]
     nodes += [direct[id(function)] for _, function in chained if id(function) in direct]
     if not nodes:
@@ -898,38 +142,3 @@ def _add_lines(
             line=spans.get(id(function.name), (0,))[0],
             enqueue_line=spans.get(id(enqueue), (0,))[0] if enqueue is not None else 0,
         )
-
-
-def names_assigned_target(target: cst.BaseExpression) -> set[str]:
-    if isinstance(target, cst.Name):
-        return {target.value}
-    if isinstance(target, (cst.Tuple, cst.List)):
-        found: set[str] = set()
-        for element in target.elements:
-            found |= names_assigned_target(element.value)
-        return found
-    if isinstance(target, cst.StarredElement):
-        return names_assigned_target(target.value)
-    return set()
-
-
-def analyse(
-    module: cst.Module,
-    config: Config = DEFAULT_CONFIG,
-    *,
-    filename: str = "<string>",
-    legacy_async: frozenset[tuple[int, int]] = frozenset(),
-    atomic_requests: bool = False,
-    module_name: str | None = None,
-    index: ProjectIndex | None = None,
-) -> Analysis:
-    """Find every problem in ``module``."""
-    return Analyzer(
-        module,
-        config,
-        filename=filename,
-        legacy_async=legacy_async,
-        atomic_requests=atomic_requests,
-        module_name=module_name,
-        index=index,
-    ).run()

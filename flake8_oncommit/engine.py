@@ -8,6 +8,7 @@ findings included) so a file is parsed once whether it is reported or fixed.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import threading
 from dataclasses import dataclass, field
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import libcst as cst
 
-from .analysis import Analysis, Analyzer, analyse, summarise
+from .analysis import Analysis, analyse, summarise_module
+from .checks import words as rule_words
 from .config import DEFAULT_CONFIG, Config
 from .findings import Finding, RawFinding
 from .index import ProjectIndex
@@ -219,7 +221,7 @@ def check_text(
     cannot be parsed.
     """
     wrappers = index.wrapper_names() if index is not None else ()
-    if not could_have_findings(text, config, wrappers, project=index is not None):
+    if not passes_precheck(text, config, wrappers, project=index is not None):
         return CheckResult(text)
     if honour_noqa and file_is_excluded(text):
         return CheckResult(text)
@@ -227,6 +229,19 @@ def check_text(
         return _check(text, config, filename, honour_noqa, index)
     except RecursionError:
         raise ParseError("too deeply nested to analyse (RecursionError)") from None
+
+
+def passes_precheck(
+    text: str, config: Config, wrappers: tuple[str, ...] = (), *, project: bool = False
+) -> bool:
+    """The text pre-check (:mod:`.precheck`) with the words of the rules ``config`` enables."""
+    return could_have_findings(text, config, wrappers, project=project, words=_words(config))
+
+
+@functools.lru_cache(maxsize=32)
+def _words(config: Config) -> tuple[str, ...]:
+    """The enabled rules' pre-check words (a configuration is frozen: computed once)."""
+    return rule_words(config)
 
 
 def _module_name(filename: str, index: ProjectIndex | None) -> str | None:
@@ -243,13 +258,9 @@ def summarise_text(
     """The project-index summary of one module (see :mod:`.index`); empty if it cannot be read."""
     try:
         parsed, _ = parse(text)
-        analyzer = Analyzer(
-            parsed, config, filename=filename, module_name=module, index=index, summary_only=True
-        )
-        analyzer.run()
+        return summarise_module(parsed, config, filename=filename, module_name=module, index=index)
     except (ParseError, RecursionError):
         return ModuleSummary()
-    return summarise(analyzer)
 
 
 ProjectIndex.summariser = summarise_text

@@ -2,9 +2,11 @@
 
 Parsing with libcst is the expensive step (about 8x ``ast.parse``). A file
 can only hold a finding if it mentions an atomic block, an ``on_commit``
-call or ``ATOMIC_REQUESTS`` (or, with atomic-requests on, a view), and, for
-the enqueue rules, something that can send a job. Substring tests on the
-raw text answer that in microseconds; a false "maybe" only costs a parse.
+call or ``ATOMIC_REQUESTS`` (or, with atomic-requests on, a view), and a
+word of an enabled rule (each rule in :mod:`.checks` names its words: the
+queue libraries' send words, ``on_commit``, ``ATOMIC_REQUESTS``...).
+Substring tests on the raw text answer that in microseconds; a false
+"maybe" only costs a parse.
 """
 
 from __future__ import annotations
@@ -14,14 +16,9 @@ import sys
 
 from .config import Config
 from .libraries import NOT_PROJECT_PACKAGES
-from .queues import WORDS as QUEUE_WORDS
 
 #: Words present in any file where a transaction context can appear.
 _CONTEXT_WORDS = ("atomic", "on_commit", "ATOMIC_REQUESTS")
-
-#: Words present wherever a job can be sent: each queue library's, and the
-#: ``task`` of task decorators (a Huey task call is a send).
-_ENQUEUE_WORDS = (*QUEUE_WORDS, "task", "send")
 
 
 def _last_parts(names: frozenset[str]) -> tuple[str, ...]:
@@ -54,23 +51,27 @@ def imports_from_the_project(text: str) -> bool:
 
 
 def could_have_findings(
-    text: str, config: Config, wrappers: tuple[str, ...] = (), *, project: bool = False
+    text: str,
+    config: Config,
+    wrappers: tuple[str, ...] = (),
+    *,
+    project: bool = False,
+    words: tuple[str, ...] = (),
 ) -> bool:
     """False only when ``text`` certainly holds no finding under ``config``.
 
-    ``wrappers`` are the names of the project's own atomic wrappers (from
-    the project index): a file using one needs no ``atomic`` of its own.
-    With ``project`` (a project index is at hand), a file that imports from
-    the project may call its helpers inside a block.
+    ``words`` are the enabled rules' own (:func:`.checks.words`): a file
+    must mention one. ``wrappers`` are the names of the project's own
+    atomic wrappers (from the project index): a file using one needs no
+    ``atomic`` of its own. With ``project`` (a project index is at hand), a
+    file that imports from the project may call its helpers inside a block
+    (OC105), with no word of its own.
     """
     context_words = _CONTEXT_WORDS + _last_parts(config.atomic_wrappers | config.safe_deferrers) + wrappers
     # Under ATOMIC_REQUESTS any view runs inside the request's transaction.
     in_view = config.atomic_requests != "false" and _VIEW_HINT.search(text) is not None
     if not in_view and not any(word in text for word in context_words):
         return False
-    if "on_commit" in text or "ATOMIC_REQUESTS" in text:
+    if any(word in text for word in words):
         return True
-    enqueue_words = _ENQUEUE_WORDS + _last_parts(config.enqueue_functions) + tuple(config.enqueue_methods)
-    if any(word in text for word in enqueue_words):
-        return True
-    return project and imports_from_the_project(text)
+    return project and config.selects("OC105") and imports_from_the_project(text)

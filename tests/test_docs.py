@@ -74,17 +74,20 @@ def test_every_key_and_flag_is_in_the_readme() -> None:
 
 
 def test_every_subpackage_is_installed() -> None:
-    """A package missing from the list is absent from non-editable installs (pre-commit, pip install .)."""
+    """A package missing from the install is absent from non-editable installs (pre-commit, pip install .)."""
     import sys
+
+    from setuptools import find_packages
 
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
 
-    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    find = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    installed = set(find_packages(where=str(ROOT), include=find["include"]))
     found = {
         ".".join(init.parent.relative_to(ROOT).parts)
         for init in (ROOT / "flake8_oncommit").rglob("__init__.py")
     }
-    assert found == listed
+    assert found == installed

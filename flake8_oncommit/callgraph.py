@@ -1,33 +1,30 @@
-"""OC105: helpers of this module that enqueue, called inside an atomic block.
+"""Who calls whom, and who enqueues, among one module's functions.
 
-While the walk goes through every function body it notes, per function, the
-first enqueue it makes (not deferred) and the module's own functions it
-calls: plain functions, methods through ``self``, and the receivers of the
-module's signals. After the walk, a call made inside a block to a function
-from which an enqueue is reachable is a finding whose message names the
-chain. Functions whose own body already runs inside a block are skipped:
-their enqueues are reported where they are.
+While the walk goes through every function body, :class:`CallRecorder`
+notes, per function, the first enqueue it makes (not deferred) and the
+module's own functions it calls: plain functions, methods through
+``self``, and the receivers of the module's signals; calls made inside an
+atomic block to such functions, or to functions of other project modules;
+functions that hand a callable parameter to ``on_commit`` (deferrers).
 
-:class:`HelperCalls` is that bookkeeping, a mixin of
-:class:`~.analysis.Analyzer` kept here with the graph it fills.
+OC105 reads the graph after the walk (:mod:`.checks.helper_chain`); the
+project index reads it through the module's summary (:func:`.analysis.summarise`).
 """
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from .atomic import AtomicBlock
-from .findings import RawFinding
 from .libraries import NOT_PROJECT_PACKAGES
 from .names import LocalFunction, dotted_name
-from .positions import locate
-from .recognize import Recognizer
-from .rules import RULES
-from .walk import body_runs_later
+from .walk import body_runs_later, parameter_names
+
+if TYPE_CHECKING:
+    from .context import Context
 
 
 @dataclass(frozen=True)
@@ -136,41 +133,65 @@ class BlockCall:
     external: str | None = None
 
 
-class HelperCalls:
-    """OC105 for :class:`~.analysis.Analyzer`: calls noted during the walk, reported after it."""
+class CallRecorder:
+    """Fills the :class:`CallGraph` of one walk; owned by the :class:`~.context.Context`."""
 
-    # What the walker provides (set up in ``Analyzer.__init__``).
-    module: cst.Module
-    module_name: str | None
-    summary_only: bool
-    rec: Recognizer
-    findings: list[RawFinding]
-    owners: list[cst.FunctionDef | None]
-    method_tables: list[dict[str, cst.FunctionDef]]
-    graph: CallGraph
-    block_calls: list[BlockCall]
-    signal_sends: list[cst.Call]
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.graph = CallGraph()
+        #: calls made inside a writing block to functions of this or another project module
+        self.block_calls: list[BlockCall] = []
+        #: ``signal.send()`` calls made inside a writing block (receivers resolved after the walk)
+        self.signal_sends: list[cst.Call] = []
 
-    @property
-    @abstractmethod
-    def writing_blocks(self) -> list[AtomicBlock]: ...
+    def note_enqueue(self, node: cst.Call, description: str, *, deep: bool) -> None:
+        owner = self.ctx.owner
+        if owner is not None:
+            self.graph.add_enqueue(owner, node, description, free=not deep)
 
-    @abstractmethod
-    def describe(self, call: cst.Call) -> str: ...
+    def note_call(self, node: cst.Call) -> None:
+        """A call that sends nothing itself: maybe one to a helper, a receiver or a project function."""
+        ctx = self.ctx
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("send", "send_robust"):
+            # Receivers may be registered further down: resolved after the walk.
+            if ctx.writing_blocks:
+                self.signal_sends.append(node)
+            return
+        targets = self._local_targets(node)
+        owner = ctx.owner
+        if not targets:
+            external = self._external_target(node)
+            if external is None:
+                return
+            if owner is not None:
+                self.graph.free_calls.setdefault(id(owner), []).append(external)
+            if ctx.writing_blocks and ctx.rec.index is not None and not ctx.summary_only:
+                self.block_calls.append(BlockCall(node, (), external))
+            return
+        if owner is not None:
+            for target in targets:
+                self.graph.add_call(owner, target)
+                if ctx.module_name and self._is_module_level(target):
+                    qualified = f"{ctx.module_name}.{target.name.value}"
+                    self.graph.free_calls.setdefault(id(owner), []).append(qualified)
+        if ctx.writing_blocks:
+            self.block_calls.append(BlockCall(node, targets))
 
     def _local_targets(self, node: cst.Call) -> tuple[cst.FunctionDef, ...]:
         """The module's own functions ``node`` calls: ``helper()``, ``self.helper()``, ``signal.send()``."""
+        ctx = self.ctx
         func = node.func
         if isinstance(func, cst.Name):
-            found = self.rec.resolve(func)
+            found = ctx.rec.resolve(func)
             if not isinstance(found, LocalFunction) or body_runs_later(found.node):
                 return ()  # calling a generator function or async def runs none of its body
             return (found.node,)
         if not isinstance(func, cst.Attribute):
             return ()
         receiver = func.value
-        if isinstance(receiver, cst.Name) and receiver.value in ("self", "cls") and self.method_tables:
-            method = self.method_tables[-1].get(func.attr.value)
+        if isinstance(receiver, cst.Name) and receiver.value in ("self", "cls") and ctx.method_tables:
+            method = ctx.method_tables[-1].get(func.attr.value)
             return (method,) if method is not None and not body_runs_later(method) else ()
         if func.attr.value in ("send", "send_robust"):
             signal = dotted_name(receiver)
@@ -178,44 +199,16 @@ class HelperCalls:
                 return tuple(self.graph.receivers.get(signal, ()))
         if func.attr.value == "connect" and node.args:
             signal = dotted_name(receiver)
-            handler = self.rec.resolve(node.args[0].value)
+            handler = ctx.rec.resolve(node.args[0].value)
             if signal is not None and isinstance(handler, LocalFunction):
                 self.graph.receivers.setdefault(signal, []).append(handler.node)
         return ()
-
-    def _note_local_call(self, node: cst.Call) -> None:
-        func = node.func
-        is_send = isinstance(func, cst.Attribute) and func.attr.value in ("send", "send_robust")
-        if is_send:
-            # Receivers may be registered further down: resolved after the walk.
-            if self.writing_blocks:
-                self.signal_sends.append(node)
-            return
-        targets = self._local_targets(node)
-        owner = self.owners[-1] if self.owners else None
-        if not targets:
-            external = self._external_target(node)
-            if external is None:
-                return
-            if owner is not None:
-                self.graph.free_calls.setdefault(id(owner), []).append(external)
-            if self.writing_blocks and self.rec.index is not None and not self.summary_only:
-                self.block_calls.append(BlockCall(node, (), external))
-            return
-        if owner is not None:
-            for target in targets:
-                self.graph.add_call(owner, target)
-                if self.module_name and self._is_module_level(target):
-                    qualified = f"{self.module_name}.{target.name.value}"
-                    self.graph.free_calls.setdefault(id(owner), []).append(qualified)
-        if self.writing_blocks:
-            self.block_calls.append(BlockCall(node, targets))
 
     def _external_target(self, node: cst.Call) -> str | None:
         """``helper(...)`` / ``module.helper(...)`` imported from another module of the project."""
         if not isinstance(node.func, (cst.Name, cst.Attribute)):
             return None
-        found = self.rec.qualified(node.func)
+        found = self.ctx.rec.qualified(node.func)
         if found is None or "." not in found or found.startswith("."):
             return None
         if found.split(".", 1)[0] in NOT_PROJECT_PACKAGES:
@@ -223,15 +216,15 @@ class HelperCalls:
         return found
 
     def _is_module_level(self, function: cst.FunctionDef) -> bool:
-        return any(statement is function for statement in self.module.body)
+        return any(statement is function for statement in self.ctx.module.body)
 
-    def _note_receivers(self, node: cst.FunctionDef) -> None:
+    def note_receivers(self, node: cst.FunctionDef) -> None:
         """``@receiver(signal)`` / ``@receiver([a, b])`` on a function of this module."""
         for decorator in node.decorators:
             call = decorator.decorator
             if not isinstance(call, cst.Call) or not call.args:
                 continue
-            name = self.rec.qualified(call.func)
+            name = self.ctx.rec.qualified(call.func)
             if name is None or name.rsplit(".", 1)[-1] != "receiver":
                 continue
             signals = call.args[0].value
@@ -242,60 +235,16 @@ class HelperCalls:
                 if signal is not None:
                     self.graph.receivers.setdefault(signal, []).append(node)
 
-    def _report_helpers(self) -> None:
-        """After the walk: calls in blocks to helpers from which an enqueue is reachable."""
-        calls = list(self.block_calls)
-        sends = set()
-        for node in self.signal_sends:
-            signal = dotted_name(node.func.value) if isinstance(node.func, cst.Attribute) else None
-            receivers = tuple(self.graph.receivers.get(signal, ())) if signal else ()
-            if receivers:
-                calls.append(BlockCall(node, receivers))
-                sends.add(id(node))
-        found: list[tuple[cst.Call, list[Step]]] = []
-        for block_call in calls:
-            if block_call.external is not None:
-                chain = self._external_chain(block_call.external, first=True)
-                if chain is not None:
-                    found.append((block_call.call, chain))
-                continue
-            for target in block_call.targets:
-                if id(target) in self.graph.covered:
-                    continue
-                if self.rec.is_configured(LocalFunction(target), self.rec.config.transactional_queues):
-                    continue
-                chain = self.graph.chain(target, self._external_chain)
-                if chain is None:
-                    continue
-                if id(block_call.call) in sends:
-                    chain = [Step(self.describe(block_call.call)), *chain]
-                found.append((block_call.call, chain))
-                break
-        if not found:
+    def note_deferrer(self, callback: cst.BaseExpression | None) -> None:
+        """A function handing one of its own parameters to on_commit defers for its callers."""
+        owner = self.ctx.owner
+        if owner is None or callback is None:
             return
-        # One pass for the lines of every step of this module.
-        spans = locate(self.module, [step.node for _, chain in found for step in chain if step.node])
-        lines = {key: span[0] for key, span in spans.items()}
-        for call, chain in found:
-            described = self.describe(call)
-            # The first step is the call itself (``notify()``), at the helper's definition.
-            steps = [replace(chain[0], text=described), *chain[1:]]
-            message = RULES["OC105"].message.format(call=described, chain=chain_text(steps, lines))
-            self.findings.append(RawFinding("OC105", call, message, None))
-
-    def _external_chain(self, qualified: str, first: bool = False) -> list[Step] | None:
-        """The chain to an enqueue from a helper of another module of the project (None: none).
-
-        ``first``: the helper is called right in the block; one whose own body
-        runs in an atomic block reports the enqueue itself (as in this module).
-        """
-        index = self.rec.index
-        if index is None or (self.module_name and qualified.startswith(f"{self.module_name}.")):
-            return None
-        if self.rec.is_configured(qualified, self.rec.config.transactional_queues):
-            return None  # a project enqueue function whose delivery waits for the commit
-        summary = index.function(qualified)
-        if summary is None or summary.wrapper or summary.task is not None or (first and summary.covered):
-            return None
-        steps = index.chain(qualified)
-        return [Step(text, where=where) for text, where in steps] if steps is not None else None
+        parameters = parameter_names(owner.params)
+        called = callback
+        if isinstance(called, cst.Call) and called.args:  # partial(func, ...)
+            called = called.args[0].value
+        elif isinstance(called, cst.Lambda) and isinstance(called.body, cst.Call):
+            called = called.body.func
+        if isinstance(called, cst.Name) and called.value in parameters:
+            self.graph.deferrers.add(id(owner))

@@ -1,0 +1,89 @@
+"""OC105: inside an atomic block, a call to a project helper from which an enqueue is reachable.
+
+The walk's call graph (:mod:`..callgraph`) is read after the walk: calls in
+blocks to the module's own functions, methods through ``self``, receivers
+of the module's signals, and functions of other project modules (through
+the project index). Functions whose own body already runs inside a block
+are skipped: their enqueues are reported where they are. The message names
+the chain, each step with its file and line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import libcst as cst
+
+from ..callgraph import BlockCall, Step, chain_text
+from ..findings import RawFinding
+from ..names import LocalFunction, dotted_name
+from ..positions import locate
+from ..queues import WORDS
+from ..rules import RULES
+from .base import Check
+
+
+class HelperChain(Check):
+    codes = ("OC105",)
+    words = (*WORDS, "send")
+
+    def finish(self) -> None:
+        ctx = self.ctx
+        recorder = ctx.calls
+        graph = recorder.graph
+        calls = list(recorder.block_calls)
+        sends = set()
+        for node in recorder.signal_sends:
+            signal = dotted_name(node.func.value) if isinstance(node.func, cst.Attribute) else None
+            receivers = tuple(graph.receivers.get(signal, ())) if signal else ()
+            if receivers:
+                calls.append(BlockCall(node, receivers))
+                sends.add(id(node))
+        found: list[tuple[cst.Call, list[Step]]] = []
+        for block_call in calls:
+            if block_call.external is not None:
+                chain = self._external_chain(block_call.external, first=True)
+                if chain is not None:
+                    found.append((block_call.call, chain))
+                continue
+            for target in block_call.targets:
+                if id(target) in graph.covered:
+                    continue
+                if ctx.rec.is_configured(LocalFunction(target), ctx.config.transactional_queues):
+                    continue
+                local_chain = graph.chain(target, self._external_chain)
+                if local_chain is None:
+                    continue
+                if id(block_call.call) in sends:
+                    local_chain = [Step(ctx.describe(block_call.call)), *local_chain]
+                found.append((block_call.call, local_chain))
+                break
+        if not found:
+            return
+        # One pass for the lines of every step of this module.
+        spans = locate(ctx.module, [step.node for _, chain in found for step in chain if step.node])
+        lines = {key: span[0] for key, span in spans.items()}
+        for call, chain in found:
+            described = ctx.describe(call)
+            # The first step is the call itself (``notify()``), at the helper's definition.
+            steps = [replace(chain[0], text=described), *chain[1:]]
+            message = RULES["OC105"].message.format(call=described, chain=chain_text(steps, lines))
+            ctx.report(RawFinding("OC105", call, message, None))
+
+    def _external_chain(self, qualified: str, first: bool = False) -> list[Step] | None:
+        """The chain to an enqueue from a helper of another module of the project (None: none).
+
+        ``first``: the helper is called right in the block; one whose own body
+        runs in an atomic block reports the enqueue itself (as in this module).
+        """
+        ctx = self.ctx
+        index = ctx.rec.index
+        if index is None or (ctx.module_name and qualified.startswith(f"{ctx.module_name}.")):
+            return None
+        if ctx.rec.is_configured(qualified, ctx.config.transactional_queues):
+            return None  # a project enqueue function whose delivery waits for the commit
+        summary = index.function(qualified)
+        if summary is None or summary.wrapper or summary.task is not None or (first and summary.covered):
+            return None
+        steps = index.chain(qualified)
+        return [Step(text, where=where) for text, where in steps] if steps is not None else None
