@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .patterns import matches_file
 from .rules import DEFAULT_SELECT, RULES
 
 STYLES = ("partial", "celery")
@@ -85,8 +86,6 @@ class Config:
         """This configuration with the ``per-file-ignores`` that match ``path`` applied."""
         if not self.per_file_ignores or path.startswith("<"):
             return self
-        from .exclusion import matches_file  # exclusion imports this module
-
         codes = frozenset(
             code
             for pattern, ignored in self.per_file_ignores

@@ -91,3 +91,22 @@ def test_every_subpackage_is_installed() -> None:
         for init in (ROOT / "flake8_oncommit").rglob("__init__.py")
     }
     assert found == installed
+
+
+#: Where each rule's catalogue examples are checked as if they stood (a view
+#: module under ATOMIC_REQUESTS, a settings module, any module).
+_EXAMPLE_FILES = {"OC106": "shop/views.py", "OC107": "shop/settings.py"}
+
+
+@pytest.mark.parametrize("code", list(RULES))
+def test_catalogue_examples_run_as_tests(code: str) -> None:
+    """Fixit-style: each rule's bad example reports its code, its good example reports nothing."""
+    from flake8_oncommit import Config, check_source
+
+    rule = RULES[code]
+    config = Config(atomic_requests="true") if code == "OC106" else Config()
+    where = _EXAMPLE_FILES.get(code, "shop/services.py")
+    bad = [finding.code for finding in check_source(rule.bad, config=config, filename=where)]
+    assert code in bad, f"{code}'s bad example reports {bad}"
+    good = [finding.code for finding in check_source(rule.good, config=config, filename=where)]
+    assert good == [], f"{code}'s good example reports {good}"
