@@ -16,12 +16,13 @@ import pytest
 from flake8_oncommit.add_noqa import add_noqa, unused_noqa
 from flake8_oncommit.config import Config, ConfigError, config_from_mapping
 from flake8_oncommit.engine import check_text
-from flake8_oncommit.exclusion import Selection, excluded_by_user, matches_file
+from flake8_oncommit.exclusion import Selection, excluded_by_user
 from flake8_oncommit.explain import explain
 from flake8_oncommit.files import discover
 from flake8_oncommit.findings import Finding
 from flake8_oncommit.noqa import NoqaFilter
 from flake8_oncommit.output import Located, json_report, sarif, text
+from flake8_oncommit.patterns import matches_file
 from flake8_oncommit.rules import RULES
 from flake8_oncommit.summary import RunSummary
 from flake8_oncommit.terminal import Style, colour_enabled
