@@ -16,7 +16,16 @@ from typing import Any
 import libcst as cst
 
 from . import libraries as lib
-from .names import LOCAL, AtomicContext, AtomicWrapper, Binding, LocalFunction, absolute_name, import_bindings
+from .names import (
+    LOCAL,
+    AtomicContext,
+    AtomicWrapper,
+    Binding,
+    LocalFunction,
+    ProjectCall,
+    absolute_name,
+    import_bindings,
+)
 from .resolution import Resolver, alias_text, using_argument
 from .walk import iter_children, iter_descendants, parameter_names
 
@@ -46,8 +55,11 @@ class AtomicRecognizer(Resolver):
         #: the module's own functions checked for being wrappers, and the answer
         self._wrappers: dict[int, AtomicWrapper | None] = {}
 
-    def atomic_of(self, node: cst.BaseExpression) -> AtomicBlock | None:
-        """The atomic block ``node`` opens as a decorator or context manager."""
+    def atomic_of(self, node: cst.BaseExpression, *, project: bool = True) -> AtomicBlock | None:
+        """The atomic block ``node`` opens as a decorator or context manager.
+
+        ``project=False`` leaves the project's other modules unasked.
+        """
         if isinstance(node, cst.Call):
             found = self.resolve(node.func)
             wrapper = self.wrapper(found)
@@ -55,10 +67,13 @@ class AtomicRecognizer(Resolver):
                 return self.block(wrapper.using)
             if self.is_atomic(found):
                 return self.block(using_argument(node))
-            return self._project_wrapper(found)
+            return self._project_wrapper(found) if project else None
         found = self.resolve(node)
         if isinstance(found, AtomicContext):
             return self.block(found.using)
+        if isinstance(found, ProjectCall):
+            # ``tx = write_tx()`` earlier; ``with tx:`` here.
+            return self._project_wrapper(found.qualified)
         wrapper = self.wrapper(found)
         if wrapper is not None:
             return self.block(wrapper.using)

@@ -15,12 +15,14 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
+from .cache import ENV_CACHE_DIR, Store, cache_directory
 from .config import (
     ATOMIC_REQUESTS_MODES,
     KEYS,
@@ -31,12 +33,12 @@ from .config import (
     find_pyproject,
     load_pyproject,
 )
-from .engine import ParseError, check_text
+from .errors import ParseError
 from .files import FileError, Snapshot, discover, read, write_atomic
 from .findings import Finding
-from .fix import FixError, fix_text
-from .index import ProjectIndex
 from .output import FORMATS, Located, render
+from .precheck import passes_precheck
+from .project import Project, RunRecord, open_project
 from .rules import PARSE_ERROR_CODE
 from .settings_scan import project_root, with_project_settings
 from .source import SourceError, decode
@@ -58,6 +60,10 @@ class FileResult:
     #: a fix that was computed but not applied (verification or write failed)
     error: str | None = None
     lines: list[str] | None = None
+    #: the file's (mtime_ns, size) as read, and whether the pre-check let it
+    #: through: kept for the next run (None: unknown)
+    stamp: tuple[int, int] | None = None
+    passed: bool | None = None
 
 
 def _error_finding(message: str, line: int = 1, column: int = 0) -> Finding:
@@ -82,35 +88,65 @@ class Job:
     keep_lines: bool = False
     #: the project root for the index of other modules (None: no index)
     root: str | None = None
-    use_cache: bool = True
-    #: the project's atomic wrappers, found once by the main process
+    #: where results and summaries are cached (None: nowhere)
+    cache_dir: str | None = None
+    #: directories the project's modules are imported from (from the scan)
+    roots: tuple[str, ...] = ()
+    #: the project's files that could define an atomic wrapper (None: walk on first need)
+    wrapper_files: tuple[str, ...] | None = None
+    #: the project's atomic wrappers, found once for the run (None: when first needed)
     wrappers: tuple[str, ...] | None = None
 
 
-_INDEXES: dict[tuple[str, Config, bool], ProjectIndex] = {}
-
-
-def _index(job: Job) -> ProjectIndex | None:
-    """One project index per process and project, reused for every file."""
+def open_job_project(job: Job) -> Project | None:
+    """The project a worker process checks with, for this run (None: no project)."""
     if job.root is None:
         return None
-    key = (job.root, job.config, job.use_cache)
-    index = _INDEXES.get(key)
-    if index is None:
-        index = _INDEXES[key] = ProjectIndex(Path(job.root), job.config, use_cache=job.use_cache)
-        if job.wrappers is not None:
-            index.preset_wrapper_names(job.wrappers)
-    return index
+    project = Project(
+        Path(job.root),
+        job.config,
+        store=Store(Path(job.cache_dir)) if job.cache_dir is not None else None,
+        roots=[Path(root) for root in job.roots],
+        wrapper_files=[Path(path) for path in job.wrapper_files] if job.wrapper_files is not None else None,
+    )
+    if job.wrappers is not None:
+        project.index.preset_wrapper_names(job.wrappers)
+    return project
 
 
-def process(path: str, job: Job) -> FileResult:
+#: In a worker process: the project of the run it serves (a worker lives for one run).
+_worker_state: tuple[Job, Project | None] | None = None
+
+
+def _worker_project(job: Job) -> Project | None:
+    global _worker_state
+    same_run = dataclasses.replace(job, wrappers=None, mode="check", keep_lines=False)
+    if _worker_state is None or _worker_state[0] != same_run:
+        _worker_state = (same_run, open_job_project(same_run))
+    project = _worker_state[1]
+    if project is not None and job.wrappers is not None:
+        project.index.preset_wrapper_names(job.wrappers)
+    return project
+
+
+def _worker_process(path: str, job: Job) -> FileResult:
+    return process(path, job, _worker_project(job))
+
+
+def _worker_wrappers(path: str, job: Job) -> tuple[str, ...]:
+    project = _worker_project(job)
+    return project.wrapper_names_of(Path(path)) if project is not None else ()
+
+
+def process(path: str, job: Job, project: Project | None = None) -> FileResult:
     """Check (``mode="check"``), preview (``"diff"``) or fix (``"fix"``) one file.
 
-    A bug of this tool on one file is reported as that file's OC000 finding
+    ``project`` is the run's (one is opened from ``job`` when not given). A
+    bug of this tool on one file is reported as that file's OC000 finding
     (the file is left as it was) and the run goes on with the others.
     """
     try:
-        return _process(path, job)
+        return _process(path, job, project if project is not None else open_job_project(job))
     except Exception as error:  # one file's failure must not end the run
         result = FileResult(path)
         result.findings = [
@@ -119,9 +155,8 @@ def process(path: str, job: Job) -> FileResult:
         return result
 
 
-def _process(path: str, job: Job) -> FileResult:
+def _process(path: str, job: Job, project: Project | None) -> FileResult:
     config, mode, keep_lines = job.config, job.mode, job.keep_lines
-    index = _index(job)
     result = FileResult(path)
     try:
         snapshot = read(path)
@@ -129,10 +164,21 @@ def _process(path: str, job: Job) -> FileResult:
     except (FileError, SourceError) as error:
         result.findings = [_error_finding(f"cannot read: {error}")]
         return result
+    result.stamp = (snapshot.mtime_ns, snapshot.size)
     if keep_lines:
         result.lines = source.text.splitlines()
+    index = project.index if project is not None else None
+    result.passed = passes_precheck(source.text, config, index)
+    if not result.passed:
+        return result
+    from .engine import check_text
+    from .fix import FixError, fix_text
+
     try:
-        checked = check_text(source.text, config, filename=path, index=index)
+        if project is not None:
+            checked = project.check(source.text, path, stamp=result.stamp)
+        else:
+            checked = check_text(source.text, config, filename=path)
     except ParseError as error:
         result.findings = [_error_finding(f"cannot parse: {error.message}", error.line, error.column)]
         return result
@@ -224,9 +270,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE", help="pyproject.toml to read (default: nearest one)")
     parser.add_argument("--isolated", action="store_true", help="ignore configuration files")
     parser.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help=f"where to cache results and module summaries (default: .oncommit_cache at the project root; "
+        f"also ${ENV_CACHE_DIR})",
+    )
+    parser.add_argument(
         "--no-cache",
         action="store_true",
-        help="neither read nor write the module summaries in .oncommit_cache/",
+        help="neither read nor write the cache of results and module summaries",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="do not print the summary line")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -239,7 +291,9 @@ def _common_start(paths: list[str]) -> Path:
     return start if start.is_dir() else start.parent
 
 
-def resolve_config(args: argparse.Namespace) -> Config:
+def resolve_config(args: argparse.Namespace, *, settings: bool = True) -> Config:
+    """The configuration from pyproject.toml and flags; with ``settings``, completed from the project's
+    settings modules too (``oncommit-fix`` itself does that when it opens the project)."""
     config = Config()
     if not args.isolated:
         if args.config:
@@ -255,6 +309,8 @@ def resolve_config(args: argparse.Namespace) -> Config:
         key: getattr(args, KEYS[key][0]) for key in KEYS if getattr(args, KEYS[key][0], None) is not None
     }
     config = config_from_mapping(flags, "command line", config)
+    if not settings:
+        return config
     config, notes = with_project_settings(config, project_root(_common_start(args.paths)))
     if not args.quiet:
         for note in notes:
@@ -266,36 +322,150 @@ def resolve_config(args: argparse.Namespace) -> Config:
 # Running
 
 
-def _run_all(paths: list[str], job: Job, jobs: int) -> Iterable[FileResult]:
-    workers = jobs if jobs > 0 else (os.cpu_count() or 1)
-    if workers <= 1 or len(paths) < PARALLEL_THRESHOLD:
-        for path in paths:
-            yield process(path, job)
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+class _Workers:
+    """The run's worker processes, started on first need: a warm run starts none.
+
+    Workers ignore Ctrl-C (the parent decides) and exit if the parent dies.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.size = jobs if jobs > 0 else (os.cpu_count() or 1)
+        self.pool: ProcessPoolExecutor | None = None
+
+    def wanted(self, count: int) -> bool:
+        return self.size > 1 and count >= PARALLEL_THRESHOLD
+
+    def start(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.size, initializer=_worker_setup, initargs=(os.getpid(),)
+            )
+        return self.pool
+
+    def map(self, function: Callable[[_T], _R], items: list[_T]) -> Iterable[_R]:
+        """``map``, in the workers when there are enough items (else here, or if a worker crashed)."""
+        if not self.wanted(len(items)):
+            return map(function, items)
+        try:
+            return list(self.start().map(function, items, chunksize=max(1, len(items) // (self.size * 4))))
+        except BrokenProcessPool:
+            self.close(broken=True)
+            return map(function, items)
+
+    def close(self, *, broken: bool = False) -> None:
+        """On Ctrl-C: drop what has not started; files being written finish
+        their atomic replace (workers ignore SIGINT), none is left half done."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=not broken, cancel_futures=True)
+            self.pool = None
+
+
+def _run_all(paths: list[str], job: Job, project: Project | None, workers: _Workers) -> Iterator[FileResult]:
+    """Every file's result, in order: from the cache when nothing it depends on changed."""
+    if project is None:
+        yield from _compute(paths, job, None, workers)
         return
-    done = 0
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_setup, initargs=(os.getpid(),))
+    record = RunRecord(project)
+    scan = project.scan
+    wrappers = record.wrappers if scan is not None and not scan.changed else None
+    if wrappers is None:
+        wrappers = _wrapper_names(project, job, workers)
+    project.index.preset_wrapper_names(wrappers)
+    job = dataclasses.replace(job, wrappers=wrappers)
+    known: dict[str, FileResult] = {}
+    if project.store is not None:
+        for path in paths:
+            found = _cached(path, job, project, record)
+            if found is not None:
+                known[path] = found
+    computed = _compute([path for path in paths if path not in known], job, project, workers)
+    outcomes: dict[str, tuple[Sequence[int], bool]] = {}
+    for path in paths:
+        result = known.get(path) or next(computed)
+        if result.stamp is not None and result.passed is not None:
+            outcomes[path] = (result.stamp, result.passed)
+        yield result
+    record.save(wrappers, outcomes)
+
+
+def _wrapper_names(project: Project, job: Job, workers: _Workers) -> tuple[str, ...]:
+    """The project's atomic wrappers: in the workers on a cold run, else in this process."""
+    scan = project.scan
+    candidates = [str(path) for path in scan.wrapper_candidates()] if scan is not None else []
+    if scan is None or not workers.wanted(scan.read) or len(candidates) < 2:
+        return project.index.wrapper_names()
+    pool = workers.start()
+    names: set[str] = set()
     try:
-        chunk = max(1, min(16, len(paths) // (workers * 8)))
-        for result in pool.map(process, paths, [job] * len(paths), chunksize=chunk):
+        for found in pool.map(_worker_wrappers, candidates, [job] * len(candidates)):
+            names.update(found)
+    except BrokenProcessPool:
+        workers.close(broken=True)
+        return project.index.wrapper_names()
+    return tuple(sorted(names))
+
+
+def _cached(path: str, job: Job, project: Project, record: RunRecord) -> FileResult | None:
+    """The file's result from the last run, if nothing it depends on changed (None: check it)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    stamp = (info.st_mtime_ns, info.st_size)
+    assert job.wrappers is not None
+    passed = record.passed(path, stamp, job.wrappers)
+    if passed is None:
+        return None
+    if not passed:
+        return FileResult(path, stamp=stamp, passed=False)
+    try:
+        findings = project.cached(path, True, stamp=stamp, read_text=lambda: _text_of(path))
+    except ParseError as error:
+        findings = [_error_finding(f"cannot parse: {error.message}", error.line, error.column)]
+    if findings is None or (job.mode != "check" and any(f.fixable for f in findings)):
+        return None
+    result = FileResult(path, findings, stamp=stamp, passed=True)
+    if job.keep_lines and findings:
+        result.lines = (_text_of(path) or "").splitlines()
+    return result
+
+
+def _text_of(path: str) -> str | None:
+    try:
+        return decode(read(path).data).text
+    except (FileError, SourceError):
+        return None
+
+
+def _compute(paths: list[str], job: Job, project: Project | None, workers: _Workers) -> Iterator[FileResult]:
+    if not workers.wanted(len(paths)):
+        for path in paths:
+            yield process(path, job, project)
+        return
+    pool = workers.start()
+    done = 0
+    try:
+        chunk = max(1, min(16, len(paths) // (workers.size * 8)))
+        for result in pool.map(_worker_process, paths, [job] * len(paths), chunksize=chunk):
             done += 1
             yield result
     except BrokenProcessPool:
         # A worker died (a crash in native code, or killed): isolate the
         # files that were not finished, one process each, so one bad file
         # is reported instead of taking the run down.
-        pool.shutdown(wait=False, cancel_futures=True)
+        workers.close(broken=True)
         yield from _isolated(paths[done:], job)
-    finally:
-        # On Ctrl-C: drop what has not started; files being written finish
-        # their atomic replace (workers ignore SIGINT), none is left half done.
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _isolated(paths: list[str], job: Job) -> Iterable[FileResult]:
     for path in paths:
         with ProcessPoolExecutor(max_workers=1, initializer=_worker_setup, initargs=(os.getpid(),)) as single:
             try:
-                yield single.submit(process, path, job).result()
+                yield single.submit(_worker_process, path, job).result()
             except BrokenProcessPool:
                 yield FileResult(path, [_error_finding("cannot parse: the parser crashed on this file")])
 
@@ -341,6 +511,32 @@ def _normalize_argv(argv: Sequence[str]) -> list[str]:
     return result
 
 
+def _open(
+    args: argparse.Namespace, config: Config, mode: str, files: list[str], workers: _Workers
+) -> tuple[Project | None, Job]:
+    """The project the files belong to, opened for this run: its cache, scan and settings."""
+    if not files:
+        return None, Job(config, mode, args.show_source)
+    root = project_root(_common_start(args.paths))
+    cache_dir = cache_directory(root, flag=args.cache_dir, no_cache=args.no_cache, config=config)
+    project, notes = open_project(root, config, cache_dir=cache_dir, mapper=workers.map)
+    if not args.quiet:
+        for note in notes:
+            print(f"oncommit-fix: {note}", file=sys.stderr)
+    job = Job(
+        project.config,
+        mode,
+        args.show_source,
+        str(root),
+        cache_dir=str(cache_dir) if cache_dir is not None else None,
+        roots=tuple(str(path) for path in project.index.roots),
+        wrapper_files=tuple(str(path) for path in project.scan.wrapper_candidates())
+        if project.scan
+        else None,
+    )
+    return project, job
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_normalize_argv(sys.argv[1:] if argv is None else argv))
@@ -352,7 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("oncommit-fix: error: --jobs must be 0 (auto) or more", file=sys.stderr)
         return 2
     try:
-        config = resolve_config(args)
+        config = resolve_config(args, settings=False)
     except ConfigError as error:
         print(f"oncommit-fix: configuration error: {error}", file=sys.stderr)
         return 2
@@ -366,14 +562,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     sources: dict[str, list[str]] = {}
     changed = fixed = errors = 0
     diffs: list[str] = []
+    workers = _Workers(args.jobs)
     try:
-        root = str(project_root(_common_start(args.paths))) if files else None
-        job = Job(config, mode, args.show_source, root, use_cache=not args.no_cache)
-        index = _index(job)
-        if index is not None:
-            # Scanned here, once, rather than by every worker.
-            job = dataclasses.replace(job, wrappers=index.wrapper_names())
-        for result in _run_all(files, job, args.jobs):
+        project, job = _open(args, config, mode, files, workers)
+        for result in _run_all(files, job, project, workers):
             progress.step()
             located.extend(Located(result.path, finding) for finding in result.findings)
             if result.lines is not None:
@@ -386,7 +578,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 fixed += result.fixed
                 if result.diff:
                     diffs.append(result.diff)
+        workers.close()
     except KeyboardInterrupt:
+        workers.close()
         progress.close()
         print("oncommit-fix: interrupted", file=sys.stderr)
         return 130

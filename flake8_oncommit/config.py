@@ -53,6 +53,9 @@ class Config:
     style: str = "partial"
     #: "false", "true" or "auto" (resolved to true/false per project)
     atomic_requests: str = "false"
+    #: where results and summaries are cached (None: ``.oncommit_cache`` at the
+    #: project root); no finding depends on it
+    cache_dir: str | None = None
 
     def selects(self, code: str) -> bool:
         """Whether ``code`` is on (``OC1`` selects every OC1xx code)."""
@@ -133,6 +136,12 @@ def _style(key: str, value: object) -> str:
     return str(value)
 
 
+def _directory(key: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{key}: expected a directory path, got {value!r}")
+    return value.strip()
+
+
 def _atomic_requests(key: str, value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -178,6 +187,11 @@ KEYS = {
     ),
     "style": ("style", _style, "fix style: partial (default) or celery"),
     "atomic-requests": ("atomic_requests", _atomic_requests, "true, false (default) or auto"),
+    "cache-dir": (
+        "cache_dir",
+        _directory,
+        "where to cache results and module summaries (default: .oncommit_cache at the project root)",
+    ),
 }
 
 
@@ -240,4 +254,9 @@ def load_pyproject(path: Path, base: Config = DEFAULT_CONFIG) -> Config:
         return base
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.{PYPROJECT_TABLE}] must be a table")
-    return config_from_mapping(table, f"{path} [tool.{PYPROJECT_TABLE}]", base)
+    config = config_from_mapping(table, f"{path} [tool.{PYPROJECT_TABLE}]", base)
+    if config.cache_dir is not None and ("cache-dir" in table or "cache_dir" in table):
+        # Relative to the file that says it, as ruff does.
+        directory = os.path.join(os.path.dirname(os.path.abspath(path)), os.path.expanduser(config.cache_dir))
+        config = dataclasses.replace(config, cache_dir=os.path.normpath(directory))
+    return config

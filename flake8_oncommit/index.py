@@ -6,106 +6,123 @@ know that the first opens a transaction, that the second is a Huey task (or
 a task whose delivery already waits for the commit) and that the third
 enqueues, the analysis asks this index about the qualified name.
 
-The index is lazy: a module is summarised (parsed and analysed once, by the
-same engine) only when a name from it is asked about in a place that
-matters: a ``with`` item or decorator, a call inside an atomic block. The
-summary is kept in memory and, unless ``--no-cache``, on disk under
-``<project>/.oncommit_cache/``, keyed by the file's size and mtime, the tool
-version and the configuration.
+Who owns it: the front end (a CLI run, a flake8 run, a library call) makes
+one index per project root per run and decides whether summaries are kept
+on disk (a :class:`~.cache.Store`); the engine hands it the summariser (the
+analysis, run in summary mode). Nothing here imports the analysis.
+
+The index is lazy: a module is summarised only when a name from it is asked
+about where a rule needs it (a ``with`` item, a decorator, a call inside an
+atomic block, a helper's chain), and only if its text mentions that name at
+all (a module that does not mention ``notify`` can neither define nor
+re-export it: no parse). A summary on disk is reused when its file is
+unchanged (size and mtime, else content hash) and so is every module it
+asked about (their summaries' digests).
+
+What a check asked is recorded (:meth:`ProjectIndex.begin`/``end``) so a
+cached result can be checked against the project later: see
+:mod:`.project`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Optional
 
+from .cache import Store, cache_key, content_hash, entry_id
 from .config import Config
 from .files import FileError, discover, read
-from .names import module_name_of
+from .modules import module_name_of
 from .source import SourceError, decode
-from .summaries import SUMMARY_FORMAT, FunctionSummary, ModuleSummary
-from .version import __version__
+from .summaries import FunctionSummary, ModuleSummary
 
-CACHE_DIR = ".oncommit_cache"
 #: A def nested in a function (8 columns in): where decorators keep their wrapper.
 _NESTED_DEF = re.compile(rb"\n(?:        |\t\t)+def ")
 #: How far a chain of helpers is followed across modules.
 MAX_CHAIN = 5
 
+#: ``(text, config, filename, module name, index)`` -> the module's summary.
+Summariser = Callable[[str, Config, str, str, "ProjectIndex"], ModuleSummary]
+#: What an answer depended on, to check it again later:
+#: ``("summary", module, digest)``, the digest None when there is no such
+#: module; or ``("absent", module, name)``: the module, if any, does not
+#: mention ``name``.
+Dep = tuple[str, str, Optional[str]]
 
-def _config_digest(config: Config) -> str:
-    """A stable key for the configuration (``repr`` of a frozenset is not)."""
-    fields = {
-        name: sorted(value) if isinstance(value, frozenset) else value for name, value in vars(config).items()
-    }
-    text = json.dumps({"version": __version__, "format": SUMMARY_FORMAT, "config": fields}, sort_keys=True)
+
+def could_define_wrapper(data: bytes) -> bool:
+    """Whether a module's bytes could define an atomic wrapper (for :meth:`ProjectIndex.wrapper_names`)."""
+    return b"atomic" in data and (b"yield" in data or _NESTED_DEF.search(data) is not None)
+
+
+def summary_digest(summary: ModuleSummary | None) -> str | None:
+    if summary is None:
+        return None
+    text = json.dumps(summary.to_json(), sort_keys=True)
     return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    path: Path | None
+    summary: ModuleSummary | None
+    digest: str | None
+
+
+_MISSING = _Entry(None, None, None)
 
 
 class ProjectIndex:
     """Summaries of the project's modules, computed on first use.
 
-    The summaries are made by the engine's analysis, which registers itself
-    as :attr:`summariser` (so this module does not import the engine).
+    ``roots`` are directories modules are imported from besides ``root``
+    and ``root/src`` (a front end that walked the project passes all of
+    them, so answers do not depend on which files were checked first).
+    ``files`` are the project's Python files, for :meth:`wrapper_names`
+    (default: walked on first use).
     """
 
-    summariser: ClassVar[Callable[[str, Config, str, str, ProjectIndex], ModuleSummary] | None] = None
-
-    def __init__(self, root: Path, config: Config, *, use_cache: bool = True) -> None:
+    def __init__(
+        self,
+        root: Path,
+        config: Config,
+        summariser: Summariser,
+        *,
+        store: Store | None = None,
+        roots: Iterable[Path] = (),
+        files: Sequence[Path] | None = None,
+    ) -> None:
         self.root = Path(os.path.abspath(root))
         self.config = config
+        self.summariser = summariser
+        self.store = store
+        #: where this project's entries for this configuration live in the store
+        self.key = f"{entry_id(str(self.root))[:12]}/{cache_key(config)}" if store is not None else ""
         self.roots: list[Path] = [self.root]
         if (self.root / "src").is_dir():
             self.roots.append(self.root / "src")
-        self.use_cache = use_cache
-        self._modules: dict[str, ModuleSummary | None] = {}
+        for directory in roots:
+            self.add_root(directory)
+        self._files = files
+        self._modules: dict[str, _Entry] = {}
+        self._data: dict[Path, bytes | None] = {}
         self._wrapper_names: tuple[str, ...] | None = None
-        self._digest = _config_digest(config)
-        #: modules being summarised (innermost last) and what each asked about
-        self._stack: list[str] = []
-        self._deps: dict[str, set[str]] = {}
+        #: modules being summarised, innermost last (None: checking a stored entry)
+        self._stack: list[str | None] = []
+        #: what each module being summarised asked about
+        self._asked: dict[str, set[tuple[str, str, str | None]]] = {}
+        #: modules whose summary depends on the order of the run (an import cycle)
         self._tainted: set[str] = set()
-
-    # -- the project's atomic wrappers, for the text pre-check -------------------
-
-    def wrapper_names(self) -> tuple[str, ...]:
-        """Names of the project's atomic wrappers (computed once, then cached).
-
-        A file that opens its transactions with ``write_tx()`` mentions no
-        ``atomic``; the pre-check needs these names to let it through. Only
-        modules that could define a wrapper are summarised: they mention
-        ``atomic`` and either ``yield`` or a nested ``def``.
-        """
-        if self._wrapper_names is None:
-            names: set[str] = set()
-            for path in self._files():
-                try:
-                    # Not ``read_bytes()``: a FIFO named ``x.py`` would block it.
-                    data = read(str(path)).data
-                except FileError:
-                    continue
-                if b"atomic" not in data or not (b"yield" in data or _NESTED_DEF.search(data)):
-                    continue
-                module, root = module_name_of(path)
-                self.add_root(root)
-                summary = self.module(module) if module else None
-                if summary is not None:
-                    names.update(name for name, found in summary.functions.items() if found.wrapper)
-            self._wrapper_names = tuple(sorted(names))
-        return self._wrapper_names
-
-    def preset_wrapper_names(self, names: tuple[str, ...]) -> None:
-        """Names found by another process (the CLI scans once, before its workers)."""
-        self._wrapper_names = names
-
-    def _files(self) -> list[Path]:
-        return [Path(path) for path in discover([str(self.root)]) if path.endswith(".py")]
+        #: what the check in progress asked about (None: not recording)
+        self._recording: set[tuple[str, str, str | None]] | None = None
+        #: summaries computed (not loaded) by this index, for reports
+        self.parsed = 0
 
     # -- where modules live -------------------------------------------------------
 
@@ -125,23 +142,124 @@ class ProjectIndex:
                     return candidate
         return None
 
+    def _read(self, path: Path) -> bytes | None:
+        if path not in self._data:
+            try:
+                # Not ``read_bytes()``: a FIFO named ``x.py`` would block it.
+                self._data[path] = read(str(path)).data
+            except FileError:
+                self._data[path] = None
+        return self._data[path]
+
+    def _mentions(self, path: Path, name: str) -> bool:
+        """Whether the module's text mentions ``name`` (else it cannot bind it)."""
+        data = self._read(path)
+        if data is None:
+            return False
+        if name.isascii():
+            return name.encode() in data
+        try:
+            return name in decode(data).text
+        except SourceError:
+            return False
+
+    # -- the project's atomic wrappers, for the text pre-check -------------------
+
+    def wrapper_names(self) -> tuple[str, ...]:
+        """Names of the project's atomic wrappers (computed once, on first need).
+
+        A file that opens its transactions with ``write_tx()`` mentions no
+        ``atomic``; the pre-check needs these names to let it through. Only
+        modules that could define a wrapper are summarised: they mention
+        ``atomic`` and either ``yield`` or a nested ``def``.
+        """
+        if self._wrapper_names is None:
+            names: set[str] = set()
+            files = self._files if self._files is not None else self._walk()
+            self._stack.append(None)  # not what the check in progress asked
+            try:
+                for path in files:
+                    data = self._read(Path(os.path.abspath(path)))
+                    if data is None or not could_define_wrapper(data):
+                        continue
+                    module, root = module_name_of(path)
+                    self.add_root(root)
+                    summary = self.module(module) if module else None
+                    if summary is not None:
+                        names.update(name for name, found in summary.functions.items() if found.wrapper)
+            finally:
+                self._stack.pop()
+            self._wrapper_names = tuple(sorted(names))
+        return self._wrapper_names
+
+    def preset_wrapper_names(self, names: tuple[str, ...]) -> None:
+        """Names found by the front end (the CLI scans once, then hands them to its workers)."""
+        self._wrapper_names = names
+
+    def _walk(self) -> list[Path]:
+        return [Path(path) for path in discover([str(self.root)]) if path.endswith(".py")]
+
+    # -- what a check asked ---------------------------------------------------------
+
+    def begin(self) -> None:
+        """Start recording what the index is asked (one check)."""
+        self._recording = set()
+
+    def end(self) -> list[Dep] | None:
+        """What the check asked since :meth:`begin`; None if its answers depended on the run's order."""
+        asked, self._recording = self._recording, None
+        if asked is None:
+            return []
+        deps = self._resolve(asked)
+        return None if deps is None else sorted(deps, key=lambda dep: (dep[0], dep[1], dep[2] or ""))
+
+    def still_valid(self, deps: Iterable[Sequence[object]]) -> bool:
+        """Whether every dependency recorded earlier still holds (summaries are recomputed if stale)."""
+        self._stack.append(None)
+        try:
+            return all(self._holds(dep) for dep in deps)
+        finally:
+            self._stack.pop()
+
+    def _note(self, dep: tuple[str, str, str | None]) -> None:
+        if self._stack:
+            top = self._stack[-1]
+            if top is not None:
+                self._asked[top].add(dep)
+        elif self._recording is not None:
+            self._recording.add(dep)
+
+    def _resolve(self, asked: set[tuple[str, str, str | None]]) -> list[Dep] | None:
+        """Summary dependencies with their digests; None if one of them is tainted."""
+        deps: list[Dep] = []
+        for kind, module, value in asked:
+            if kind == "summary":
+                if module in self._tainted or module not in self._modules:
+                    return None
+                value = self._modules[module].digest
+            deps.append((kind, module, value))
+        return deps
+
+    def _holds(self, dep: Sequence[object]) -> bool:
+        if len(dep) != 3:
+            return False
+        kind, module, value = dep
+        if not isinstance(module, str) or not (value is None or isinstance(value, str)):
+            return False
+        if kind == "absent":
+            path = self._find(module)
+            return path is None or value is None or not self._mentions(path, value)
+        if kind == "summary":
+            if module in self._stack:
+                return False
+            entry = self._entry(module)
+            return module not in self._tainted and entry.digest == value
+        return False
+
     # -- summaries ------------------------------------------------------------------
 
     def module(self, module: str) -> ModuleSummary | None:
-        if self._stack:
-            self._deps.setdefault(self._stack[-1], set()).add(module)
-        if module in self._stack:
-            # An import cycle: the modules in it see each other unfinished, so
-            # what they conclude depends on where the run started: keep it
-            # for this run only, never on disk.
-            self._tainted.update(self._stack[self._stack.index(module) :])
-            return None
-        if module in self._modules:
-            return self._modules[module]
-        path = self._find(module)
-        summary = self._load(path, module) if path is not None else None
-        self._modules[module] = summary
-        return summary
+        return self._entry(module).summary
 
     def function(self, qualified: str) -> FunctionSummary | None:
         """The summary of a module-level function, following re-exports."""
@@ -164,6 +282,11 @@ class ProjectIndex:
             if "." not in qualified:
                 return None
             module, name = qualified.rsplit(".", 1)
+            path = self._find(module)
+            if path is None or not self._mentions(path, name):
+                # Every name a module binds is written in it: nothing to parse.
+                self._note(("absent", module, name))
+                return None
             summary = self.module(module)
             if summary is None:
                 return None
@@ -195,59 +318,109 @@ class ProjectIndex:
 
     # -- computing and caching ----------------------------------------------------
 
-    def _cache_file(self, path: Path) -> Path:
-        key = hashlib.sha1(str(path).encode()).hexdigest()[:24]
-        return self.root / CACHE_DIR / "index" / f"{key}.json"
+    def _entry(self, module: str) -> _Entry:
+        self._note(("summary", module, None))
+        if module in self._stack:
+            # An import cycle: the modules in it see each other unfinished, so
+            # what they conclude depends on where the run started: keep it
+            # for this run only, never on disk.
+            start = self._stack.index(module)
+            self._tainted.update(name for name in self._stack[start:] if name is not None)
+            return _MISSING
+        found = self._modules.get(module)
+        if found is None:
+            path = self._find(module)
+            found = _MISSING if path is None else self._load(path, module) or self._compute(path, module)
+            self._modules[module] = found
+        return found
 
-    def _stamp(self, path: Path | None) -> list[object]:
-        """What a cached summary depends on for one file: its size and mtime."""
-        if path is None:
-            return [None]
+    def _entry_name(self, path: Path, module: str) -> str:
+        return f"{self.key}/summaries/{entry_id(self._relative(path), module)}.json"
+
+    def _relative(self, path: Path) -> str:
         try:
-            info = path.stat()
-        except OSError:
-            return [None]
-        return [info.st_mtime_ns, info.st_size]
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
 
-    def _load(self, path: Path, module: str) -> ModuleSummary:
-        stamp = [*self._stamp(path), self._digest]
-        cache = self._cache_file(path)
-        if self.use_cache:
-            with contextlib.suppress(OSError, ValueError, TypeError, AssertionError, KeyError):
-                data = json.loads(cache.read_text(encoding="utf-8"))
-                # The summary also depends on the modules it asked about
-                # (a wrapper built on another module's wrapper).
-                fresh = data.get("stamp") == stamp and all(
-                    self._stamp(self._find(dep)) == dep_stamp for dep, dep_stamp in data["deps"]
-                )
-                if fresh:
-                    return ModuleSummary.from_json(data["summary"])
+    def _load(self, path: Path, module: str) -> _Entry | None:
+        """The stored summary, if its file and everything it asked about are unchanged."""
+        if self.store is None:
+            return None
+        name = self._entry_name(path, module)
+        data = self.store.read(name)
+        if data is None or data.get("path") != self._relative(path) or data.get("module") != module:
+            return None
+        fresh = _unchanged(path, data)
+        if fresh is None:
+            contents = self._read(path)
+            if contents is None or content_hash(contents) != data.get("hash"):
+                return None
+        deps = data.get("deps")
+        if not isinstance(deps, list) or not self.still_valid(deps):
+            return None
+        try:
+            summary_data = data["summary"]
+            assert isinstance(summary_data, dict)
+            summary = ModuleSummary.from_json(summary_data)
+        except (KeyError, TypeError, AssertionError, ValueError):
+            return None
+        digest = summary_digest(summary)
+        if digest != data.get("digest"):
+            return None
+        if fresh is None:
+            # Same content, new stamp (a touch, a checkout): remember the new one.
+            self.store.write(name, {**data, "stamp": _stamp(path)})
+        return _Entry(path, summary, digest)
+
+    def _compute(self, path: Path, module: str) -> _Entry:
         self._stack.append(module)
+        self._asked[module] = set()
         try:
-            summary = self._summarise(path, module)
+            summary, contents = self._summarise(path, module)
         finally:
             self._stack.pop()
-        if self.use_cache and module not in self._tainted:
-            deps = [[dep, self._stamp(self._find(dep))] for dep in sorted(self._deps.get(module, ()))]
-            self._store(cache, {"stamp": stamp, "deps": deps, "summary": summary.to_json()})
-        return summary
+        asked = self._asked.pop(module)
+        self.parsed += 1
+        deps = None if module in self._tainted else self._resolve(asked)
+        if deps is None:
+            self._tainted.add(module)
+        digest = summary_digest(summary)
+        if self.store is not None and deps is not None and contents is not None:
+            self.store.write(
+                self._entry_name(path, module),
+                {
+                    "path": self._relative(path),
+                    "module": module,
+                    "stamp": _stamp(path),
+                    "hash": content_hash(contents),
+                    "deps": sorted(deps, key=lambda dep: (dep[0], dep[1], dep[2] or "")),
+                    "digest": digest,
+                    "summary": summary.to_json(),
+                },
+            )
+        return _Entry(path, summary, digest)
 
-    def _store(self, cache: Path, data: dict[str, object]) -> None:
-        with contextlib.suppress(OSError):
-            top = self.root / CACHE_DIR
-            if not top.exists():
-                top.mkdir(parents=True, exist_ok=True)
-                (top / ".gitignore").write_text("# created by flake8-oncommit\n*\n", encoding="utf-8")
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            temp = cache.with_suffix(f".{os.getpid()}.tmp")
-            temp.write_text(json.dumps(data), encoding="utf-8")
-            os.replace(temp, cache)
-
-    def _summarise(self, path: Path, module: str) -> ModuleSummary:
+    def _summarise(self, path: Path, module: str) -> tuple[ModuleSummary, bytes | None]:
+        contents = self._read(path)
+        if contents is None:
+            return ModuleSummary(), None
         try:
-            text = decode(read(str(path)).data).text
-        except (FileError, SourceError):
-            return ModuleSummary()
-        summariser = ProjectIndex.summariser
-        assert summariser is not None, "flake8_oncommit.engine registers the summariser"
-        return summariser(text, self.config, str(path), module, self)
+            text = decode(contents).text
+        except SourceError:
+            return ModuleSummary(), contents
+        return self.summariser(text, self.config, str(path), module, self), contents
+
+
+def _stamp(path: Path) -> list[int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return [info.st_mtime_ns, info.st_size]
+
+
+def _unchanged(path: Path, data: dict[str, object]) -> bool | None:
+    """True when the file's stamp is the one stored (content assumed the same), else None."""
+    stamp = _stamp(path)
+    return True if stamp is not None and stamp == data.get("stamp") else None

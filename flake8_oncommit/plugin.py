@@ -3,6 +3,15 @@
 flake8 parses every file with ``ast`` before plugins run; that tree is not
 used here (the engine works on libcst), and files ``ast`` cannot parse never
 reach the plugin (flake8 reports E999). ``# noqa`` is left to flake8.
+
+The project is opened once per flake8 run, in :meth:`Plugin.parse_options`
+(before flake8 forks its workers): the scan of its files, its settings and
+its wrapper names come from the cache when nothing changed. Each worker
+keeps its own index, and the workers share what they learn through the
+cache on disk (module summaries and each file's findings), so a helper
+module is parsed once per run, and not at all when it is unchanged.
+Importing this module does not import the parser: a file the pre-check
+lets through is the first to need it.
 """
 
 from __future__ import annotations
@@ -11,10 +20,11 @@ import ast
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from .cache import cache_directory
 from .config import DEFAULT_CONFIG, Config
-from .engine import ParseError, check_text
-from .index import ProjectIndex
+from .errors import ParseError
 from .options import config_from_flake8, project_root_of, register_flake8_options
+from .project import Project, open_project
 from .rules import PARSE_ERROR_CODE
 from .version import __version__
 
@@ -27,8 +37,8 @@ class Plugin:
     name = "flake8-oncommit"
     version = __version__
     config: Config = DEFAULT_CONFIG
-    #: the project's other modules, for names imported from them
-    index: ProjectIndex | None = None
+    #: the project the checked files belong to, for this flake8 run
+    project: Project | None = None
 
     def __init__(self, tree: ast.AST, lines: Sequence[str], filename: str = "<string>") -> None:
         self.lines = lines
@@ -40,17 +50,22 @@ class Plugin:
 
     @classmethod
     def parse_options(cls, options: Any) -> None:
-        cls.config = config_from_flake8(options)
-        cls.index = ProjectIndex(project_root_of(options), cls.config)
-        # Before flake8 forks its workers, so they inherit the result.
-        cls.index.wrapper_names()
+        config = config_from_flake8(options, settings=False)
+        root = project_root_of(options)
+        cls.project, _ = open_project(root, config, cache_dir=cache_directory(root, config=config))
+        cls.config = cls.project.config
+        # Before flake8 forks its workers, so they inherit them (cached when unchanged).
+        cls.project.index.wrapper_names()
 
     def run(self) -> Iterator[Flake8Result]:
         text = "".join(self.lines)
         try:
-            result = check_text(
-                text, self.config, filename=self.filename, honour_noqa=False, index=self.index
-            )
+            if self.project is not None:
+                findings = self.project.findings(text, self.filename, honour_noqa=False)
+            else:
+                from .engine import check_text
+
+                findings = check_text(text, self.config, filename=self.filename, honour_noqa=False).findings
         except ParseError as error:
             message = f"{PARSE_ERROR_CODE} cannot parse: {error.message}"
             yield error.line, error.column, message, type(self)
@@ -59,5 +74,5 @@ class Plugin:
             message = f"{PARSE_ERROR_CODE} internal error: {type(error).__name__}: {error} (please report it)"
             yield 1, 0, message, type(self)
             return
-        for finding in result.findings:
+        for finding in findings:
             yield finding.line, finding.column, f"{finding.code} {finding.message}", type(self)

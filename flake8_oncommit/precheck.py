@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import re
 import sys
+from typing import TYPE_CHECKING
 
 from .config import Config
 from .libraries import NOT_PROJECT_PACKAGES
+
+if TYPE_CHECKING:
+    from .index import ProjectIndex
 
 #: Words present in any file where a transaction context can appear.
 _CONTEXT_WORDS = ("atomic", "on_commit", "ATOMIC_REQUESTS")
@@ -87,3 +91,18 @@ def could_have_findings(
     if any(word in text for word in enqueue_words):
         return True
     return project and imports_from_the_project(text)
+
+
+def passes_precheck(text: str, config: Config, index: ProjectIndex | None) -> bool:
+    """The pre-check, asking for the project's wrapper names only when they decide.
+
+    Wrapper names only add words, so a file that passes without them passes
+    with them: most files never need the (project-wide) list.
+    """
+    project = index is not None
+    if could_have_findings(text, config, project=project):
+        return True
+    if index is None:
+        return False
+    wrappers = index.wrapper_names()
+    return bool(wrappers) and could_have_findings(text, config, wrappers, project=project)

@@ -15,15 +15,32 @@ import libcst as cst
 from . import libraries as lib
 from .atomic import AtomicRecognizer
 from .enqueues import EnqueueRecognizer
-from .names import LOCAL, AtomicContext, Binding, Canvas, LocalFunction, Marker, TaskDef, import_bindings
+from .names import (
+    LOCAL,
+    AtomicContext,
+    Binding,
+    Canvas,
+    LocalFunction,
+    Marker,
+    ProjectCall,
+    TaskDef,
+    import_bindings,
+)
 from .walk import iter_children, iter_descendants
 
 
 class Recognizer(AtomicRecognizer, EnqueueRecognizer):
     """Answers "what is this node?" with the names of the module in view."""
 
-    def value_binding(self, value: cst.BaseExpression) -> Binding:
-        """What assigning ``value`` to a name makes the name mean."""
+    def value_binding(self, value: cst.BaseExpression, *, lazy: bool = True) -> Binding:
+        """What assigning ``value`` to a name makes the name mean.
+
+        ``lazy``: a call of another project module's function is bound as a
+        :class:`~.names.ProjectCall`, and the index asked only where the name
+        is used as a context manager or decorator. Module level is bound
+        eagerly (what a module-level name means may keep a later assignment
+        from overriding it).
+        """
         if isinstance(value, cst.Name) and self.names.lookup(value.value) is None:
             # ``x = None``, ``x = some_builtin``: nothing worth aliasing.
             return LOCAL
@@ -31,32 +48,45 @@ class Recognizer(AtomicRecognizer, EnqueueRecognizer):
             found = self.resolve(value)
             return found if found is not None else LOCAL
         if isinstance(value, cst.Call):
-            block = self.atomic_of(value)
+            block = self.atomic_of(value, project=not lazy)
             if block is not None:
                 return AtomicContext(block.using)
-            canvas = self.canvas_of(value)
-            if canvas is not None:
-                return canvas
-            callee = self.qualified(value.func)
-            if callee is not None:
-                if callee in lib.DJANGO_Q_RUNNABLES and not self.is_configured(
-                    callee, self.config.transactional_queues
-                ):
-                    return Marker("django-q")
-                if callee in lib.SIGNAL_CLASSES:
-                    return Marker("signal")
-                if callee in lib.HUEY_CLASSES:
-                    return Marker("huey")
-            return LOCAL
+            binding = self._call_binding(value)
+            if lazy:
+                found = self.resolve(value.func)
+                if self._ask_index(found) is not None and isinstance(found, str):
+                    if binding is LOCAL:
+                        return ProjectCall(found)
+                    block = self.atomic_of(value)  # a rare pair: ask now, as for module level
+                    if block is not None:
+                        return AtomicContext(block.using)
+            return binding
         if isinstance(value, cst.IfExp):
             for branch in (value.body, value.orelse):
-                binding = self.value_binding(branch)
+                binding = self.value_binding(branch, lazy=False)
                 if isinstance(binding, (AtomicContext, Canvas)):
                     return binding
             return LOCAL
         if isinstance(value, cst.BinaryOperation):
             canvas = self.canvas_of(value)
             return canvas if canvas is not None else LOCAL
+        return LOCAL
+
+    def _call_binding(self, value: cst.Call) -> Binding:
+        """What a call's result is, the project's atomic wrappers aside."""
+        canvas = self.canvas_of(value)
+        if canvas is not None:
+            return canvas
+        callee = self.qualified(value.func)
+        if callee is not None:
+            if callee in lib.DJANGO_Q_RUNNABLES and not self.is_configured(
+                callee, self.config.transactional_queues
+            ):
+                return Marker("django-q")
+            if callee in lib.SIGNAL_CLASSES:
+                return Marker("signal")
+            if callee in lib.HUEY_CLASSES:
+                return Marker("huey")
         return LOCAL
 
     def function_binding(self, node: cst.FunctionDef) -> Binding:
@@ -71,11 +101,11 @@ class Recognizer(AtomicRecognizer, EnqueueRecognizer):
         if isinstance(small, (cst.Import, cst.ImportFrom)):
             self.bind_import(small)
         elif isinstance(small, cst.Assign):
-            binding = self.value_binding(small.value)
+            binding = self.value_binding(small.value, lazy=False)
             for target in small.targets:
                 self.bind_target(target.target, binding)
         elif isinstance(small, cst.AnnAssign):
-            binding = self.value_binding(small.value) if small.value is not None else LOCAL
+            binding = self.value_binding(small.value, lazy=False) if small.value is not None else LOCAL
             self.bind_target(small.target, binding)
         elif isinstance(small, cst.AugAssign):
             self.bind_target(small.target, LOCAL)
