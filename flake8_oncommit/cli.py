@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .cache import ENV_CACHE_DIR, Store, cache_directory
 from .config import (
@@ -43,6 +43,33 @@ from .rules import PARSE_ERROR_CODE
 from .settings_scan import project_root, with_project_settings
 from .source import SourceError, decode
 from .version import __version__
+
+if TYPE_CHECKING:
+    from .engine import check_text
+    from .fix import FixError, fix_text
+
+def _load_engine() -> None:
+    """Import the parser, the analysis and the fixer: on the first file that needs them.
+
+    A run answered from the cache never does. (Bound as this module's names,
+    as if imported at the top, so that they can be replaced in tests.)
+    """
+    names = globals()
+    if "fix_text" not in names:
+        from .engine import check_text
+        from .fix import FixError, fix_text
+
+        names.setdefault("check_text", check_text)
+        names.setdefault("fix_text", fix_text)
+        names.setdefault("FixError", FixError)
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("check_text", "fix_text", "FixError"):
+        _load_engine()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Below this many files, worker processes cost more than they save.
 PARALLEL_THRESHOLD = 32
@@ -171,9 +198,7 @@ def _process(path: str, job: Job, project: Project | None) -> FileResult:
     result.passed = passes_precheck(source.text, config, index)
     if not result.passed:
         return result
-    from .engine import check_text
-    from .fix import FixError, fix_text
-
+    _load_engine()
     try:
         if project is not None:
             checked = project.check(source.text, path, stamp=result.stamp)
