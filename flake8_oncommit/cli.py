@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from .engine import check_text
     from .fix import FixError, fix_text
 
+
 def _load_engine() -> None:
     """Import the parser, the analysis and the fixer: on the first file that needs them.
 
@@ -123,6 +124,8 @@ class Job:
     wrapper_files: tuple[str, ...] | None = None
     #: the project's atomic wrappers, found once for the run (None: when first needed)
     wrappers: tuple[str, ...] | None = None
+    #: whether a project module could define a commit-aware Task base (None: unknown)
+    task_bases: bool | None = None
 
 
 def open_job_project(job: Job) -> Project | None:
@@ -135,6 +138,7 @@ def open_job_project(job: Job) -> Project | None:
         store=Store(Path(job.cache_dir)) if job.cache_dir is not None else None,
         roots=[Path(root) for root in job.roots],
         wrapper_files=[Path(path) for path in job.wrapper_files] if job.wrapper_files is not None else None,
+        task_bases=job.task_bases,
     )
     if job.wrappers is not None:
         project.index.preset_wrapper_names(job.wrappers)
@@ -558,6 +562,7 @@ def _open(
         wrapper_files=tuple(str(path) for path in project.scan.wrapper_candidates())
         if project.scan
         else None,
+        task_bases=project.scan.task_bases() if project.scan else None,
     )
     return project, job
 

@@ -153,7 +153,7 @@ class EnqueueRecognizer(Resolver):
                 return None
             library = lib.ENQUEUE_METHODS.get(method)
             if library is not None:
-                veto = self.project_function(receiver)
+                veto = self.project_function(receiver, "task")
                 if veto is not None and veto.task == "transactional":
                     return None  # a task of another module whose delivery waits for the commit
                 if method in lib.CELERY_ON_COMMIT_TWIN and _is_plain_task(func.value, receiver):
@@ -193,7 +193,7 @@ class EnqueueRecognizer(Resolver):
         Returns None when the index has nothing to say, ``Enqueue("")`` when
         the call certainly sends nothing now (a transactional task).
         """
-        summary = self.project_function(callee)
+        summary = self.project_function(callee, "task")
         if summary is not None and summary.task is not None:
             if summary.task == "huey":
                 return Enqueue("huey")
@@ -202,7 +202,7 @@ class EnqueueRecognizer(Resolver):
             return None  # calling a Celery/RQ/Dramatiq task directly runs it inline
         if not isinstance(func, cst.Attribute):
             return None
-        summary = self.project_function(self.resolve(func.value))
+        summary = self.project_function(self.resolve(func.value), "task")
         if summary is None or summary.task is None:
             return None
         method = func.attr.value
@@ -263,7 +263,7 @@ class EnqueueRecognizer(Resolver):
         if self.is_configured(found, self.config.safe_deferrers):
             return OnCommit(callback, None, None, fixable_using=False)
         if deep:
-            summary = self.project_function(found)
+            summary = self.project_function(found, "deferrer")
             if summary is not None and summary.deferrer:
                 return OnCommit(callback, None, None, fixable_using=False)
         if not isinstance(found, str):

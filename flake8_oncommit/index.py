@@ -56,6 +56,26 @@ Summariser = Callable[[str, Config, str, str, "ProjectIndex"], ModuleSummary]
 Dep = tuple[str, str, Optional[str]]
 
 
+#: A Celery Task class whose sends wait for the commit defines its own ``apply_async``.
+_APPLY_ASYNC_DEF = re.compile(rb"\bdef\s+apply_async\b")
+
+
+def could_define_task_base(data: bytes) -> bool:
+    """Whether a module could define a commit-aware Task base class (one that overrides apply_async)."""
+    return _APPLY_ASYNC_DEF.search(data) is not None
+
+
+def _last_parts(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(name.rsplit(".", 1)[-1] for name in names if name)
+
+
+#: The words a module must contain for one of its functions to be a task or
+#: actor (every decorator that makes one is named by one of them), or to
+#: defer a callable like on_commit.
+_TASK_WORDS = ("task", "actor", "job")
+_DEFERRER_WORDS = ("on_commit",)
+
+
 def could_define_wrapper(data: bytes) -> bool:
     """Whether a module's bytes could define an atomic wrapper (for :meth:`ProjectIndex.wrapper_names`)."""
     return b"atomic" in data and (b"yield" in data or _NESTED_DEF.search(data) is not None)
@@ -97,6 +117,7 @@ class ProjectIndex:
         store: Store | None = None,
         roots: Iterable[Path] = (),
         files: Sequence[Path] | None = None,
+        task_bases: bool | None = None,
     ) -> None:
         self.root = Path(os.path.abspath(root))
         self.config = config
@@ -110,6 +131,15 @@ class ProjectIndex:
         for directory in roots:
             self.add_root(directory)
         self._files = files
+        #: whether any project module could define a commit-aware Task base
+        #: (from the front end's scan; None: unknown, ask the summaries)
+        self._task_bases = None if task_bases is None else task_bases or bool(config.transactional_queues)
+        task_words = (*_TASK_WORDS, *_last_parts(config.transactional_queues))
+        deferrer_words = (*_DEFERRER_WORDS, *_last_parts(config.safe_deferrers))
+        self._words = {
+            "task": tuple(word.encode() for word in task_words),
+            "deferrer": tuple(word.encode() for word in deferrer_words),
+        }
         self._modules: dict[str, _Entry] = {}
         self._data: dict[Path, bytes | None] = {}
         self._wrapper_names: tuple[str, ...] | None = None
@@ -249,6 +279,12 @@ class ProjectIndex:
         if kind == "absent":
             path = self._find(module)
             return path is None or value is None or not self._mentions(path, value)
+        if kind == "text":
+            path = self._find(module)
+            need, _, name = (value or "").partition(":")
+            return path is None or self._shortcut(path, name, need) is not None
+        if kind == "fact":
+            return module == "task-bases" and self._task_bases is False
         if kind == "summary":
             if module in self._stack:
                 return False
@@ -261,9 +297,14 @@ class ProjectIndex:
     def module(self, module: str) -> ModuleSummary | None:
         return self._entry(module).summary
 
-    def function(self, qualified: str) -> FunctionSummary | None:
-        """The summary of a module-level function, following re-exports."""
-        found = self._definition(qualified)
+    def function(self, qualified: str, need: str = "") -> FunctionSummary | None:
+        """The summary of a module-level function, following re-exports.
+
+        ``need`` names the one field the caller reads (``"deferrer"``,
+        ``"task"``): None is then also returned, without parsing, when the
+        defining module's text shows that field can only be unset.
+        """
+        found = self._definition(qualified, need or "function")
         return found[0].functions.get(found[1]) if found is not None else None
 
     def view_class(self, qualified: str) -> bool:
@@ -273,10 +314,14 @@ class ProjectIndex:
 
     def commit_aware_task_base(self, qualified: str) -> bool:
         """Whether ``qualified`` names a project Task class whose ``apply_async`` waits for the commit."""
+        if self._task_bases is False:
+            # No module of the project overrides apply_async, and none is configured.
+            self._note(("fact", "task-bases", None))
+            return False
         found = self._definition(qualified)
         return found is not None and found[1] in found[0].commit_aware_task_bases
 
-    def _definition(self, qualified: str) -> tuple[ModuleSummary, str] | None:
+    def _definition(self, qualified: str, need: str = "") -> tuple[ModuleSummary, str] | None:
         """The summary of the module defining ``qualified`` (up to 3 re-exports away), and its name there."""
         for _ in range(4):
             if "." not in qualified:
@@ -287,6 +332,9 @@ class ProjectIndex:
                 # Every name a module binds is written in it: nothing to parse.
                 self._note(("absent", module, name))
                 return None
+            if need and self._shortcut(path, name, need) is not None:
+                self._note(("text", module, f"{need}:{name}"))
+                return None
             summary = self.module(module)
             if summary is None:
                 return None
@@ -294,6 +342,31 @@ class ProjectIndex:
             if alias is None or alias == qualified:
                 return summary, name
             qualified = alias
+        return None
+
+    def _shortcut(self, path: Path, name: str, need: str) -> str | None:
+        """Why the module's text alone shows that ``name`` there answers nothing for ``need``.
+
+        ``"mention"``: the module does not mention it. ``"function"``: it
+        neither defines a function by that name nor can bind the name to
+        another module's (an import, an assignment): only calls, attributes
+        and a class use it. ``need``: the module defines the function itself,
+        and lacks every word that the needed field requires. None: the
+        summary must say.
+        """
+        data = self._read(path)
+        if data is None or not self._mentions(path, name):
+            return "mention"
+        if need not in ("function", "deferrer", "task"):
+            return None
+        uses = _uses(data, name)
+        if uses is None or "other" in uses:
+            return None
+        if "def" not in uses:
+            return "function"
+        words = self._words.get(need)
+        if words is not None and not any(word in data for word in words):
+            return need
         return None
 
     def chain(self, qualified: str) -> list[str] | None:
@@ -424,3 +497,27 @@ def _unchanged(path: Path, data: dict[str, object]) -> bool | None:
     """True when the file's stamp is the one stored (content assumed the same), else None."""
     stamp = _stamp(path)
     return True if stamp is not None and stamp == data.get("stamp") else None
+
+
+#: What precedes a name where a statement defines it.
+_DEFINED = re.compile(rb"(?:\bdef|\bclass)\s+\Z")
+_ATTRIBUTE = re.compile(rb"\.\s*\Z")
+_CALLED = re.compile(rb"[ \t]*\(")
+
+
+def _uses(data: bytes, name: str) -> set[str] | None:
+    """How a module's text uses ``name``: ``def`` (a def or class statement names it), ``call``
+    (called on the same line, or an attribute), ``other`` (anything else: an import, an
+    assignment, an argument...). None when that cannot be told from bytes (a non-ASCII name)."""
+    if not name.isascii() or not name.isidentifier():
+        return None
+    found: set[str] = set()
+    for match in re.finditer(rb"(?<![\w])" + re.escape(name.encode()) + rb"(?![\w])", data):
+        before = data[max(0, match.start() - 40) : match.start()]
+        if _DEFINED.search(before):
+            found.add("def" if before.rstrip().endswith(b"def") else "class")
+        elif _ATTRIBUTE.search(before) or _CALLED.match(data, match.end()):
+            found.add("call")
+        else:
+            found.add("other")
+    return found

@@ -64,13 +64,16 @@ class Project:
         store: Store | None = None,
         roots: Iterable[Path] = (),
         wrapper_files: Sequence[Path] | None = None,
+        task_bases: bool | None = None,
     ) -> None:
         self.root = root
         self.config = config
         self.store = store
         #: the scan that opened it (see :func:`open_project`), if any
         self.scan: ProjectScan | None = None
-        self.index = ProjectIndex(root, config, _summarise, store=store, roots=roots, files=wrapper_files)
+        self.index = ProjectIndex(
+            root, config, _summarise, store=store, roots=roots, files=wrapper_files, task_bases=task_bases
+        )
 
     # -- checking ----------------------------------------------------------------
 
@@ -210,7 +213,14 @@ def open_project(
     store = Store(cache_dir) if cache_dir is not None else None
     scan = ProjectScan(root, store).run(mapper)
     config, notes = with_project_settings(config, root, scan)
-    project = Project(root, config, store=store, roots=scan.roots, wrapper_files=scan.wrapper_candidates())
+    project = Project(
+        root,
+        config,
+        store=store,
+        roots=scan.roots,
+        wrapper_files=scan.wrapper_candidates(),
+        task_bases=scan.task_bases(),
+    )
     project.scan = scan
     return project, notes
 

@@ -19,13 +19,13 @@ from pathlib import Path, PurePath
 
 from .cache import Store, content_hash, entry_id
 from .files import FileError, discover, read
-from .index import could_define_wrapper
+from .index import could_define_task_base, could_define_wrapper
 from .source import SourceError, decode
 
 #: The settings whose evidence is looked for (see :mod:`.settings_scan`).
 SETTINGS_KEYS = ("ATOMIC_REQUESTS", "Q_CLUSTER")
 _SETTINGS_NAME = re.compile(r"settings", re.IGNORECASE)
-SCAN_FORMAT = 1
+SCAN_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -39,20 +39,31 @@ class Facts:
     wrapper: bool = False
     #: settings it turns on, and the line where it does
     settings: dict[str, int] = field(default_factory=dict)
+    #: it could define a commit-aware Celery Task base (it overrides apply_async)
+    task_base: bool = False
 
     def to_json(self) -> list[object]:
-        return [self.stamp[0], self.stamp[1], self.hash, int(self.wrapper), self.settings]
+        return [
+            self.stamp[0],
+            self.stamp[1],
+            self.hash,
+            int(self.wrapper),
+            self.settings,
+            int(self.task_base),
+        ]
 
     @classmethod
     def from_json(cls, data: object) -> Facts | None:
-        if not isinstance(data, list) or len(data) != 5:
+        if not isinstance(data, list) or len(data) != 6:
             return None
-        mtime, size, digest, wrapper, settings = data
+        mtime, size, digest, wrapper, settings, task_base = data
         if not (isinstance(mtime, int) and isinstance(size, int) and isinstance(digest, str)):
             return None
         if not isinstance(settings, dict) or not all(isinstance(v, int) for v in settings.values()):
             return None
-        return cls((mtime, size), digest, bool(wrapper), {str(k): v for k, v in settings.items()})
+        return cls(
+            (mtime, size), digest, bool(wrapper), {str(k): v for k, v in settings.items()}, bool(task_base)
+        )
 
 
 def is_settings_candidate(relative: PurePath, text: str) -> bool:
@@ -90,7 +101,13 @@ def facts_of(item: tuple[str, str]) -> Facts | None:
             from .settings_values import evidence_lines  # parses: only for settings modules
 
             settings = evidence_lines(text, keys)
-    return Facts((snapshot.mtime_ns, snapshot.size), content_hash(data), could_define_wrapper(data), settings)
+    return Facts(
+        (snapshot.mtime_ns, snapshot.size),
+        content_hash(data),
+        could_define_wrapper(data),
+        settings,
+        could_define_task_base(data),
+    )
 
 
 Mapper = Callable[
@@ -161,6 +178,10 @@ class ProjectScan:
     def wrapper_candidates(self) -> list[Path]:
         """Files that could define an atomic wrapper, in walking order."""
         return [self.root / relative for relative in self.order if self.facts[relative].wrapper]
+
+    def task_bases(self) -> bool:
+        """Whether any file could define a commit-aware Task base class."""
+        return any(facts.task_base for facts in self.facts.values())
 
     def settings(self) -> dict[str, tuple[Path, int]]:
         """For each setting, the first settings module (in walking order) that turns it on."""
