@@ -76,12 +76,22 @@ def cache_directory(
 
 
 def _libcst_version() -> str:
-    """libcst's version, without importing it (a warm run never does)."""
-    try:
-        from importlib.metadata import version
+    """Which libcst is installed, without importing it (a warm run never does).
 
-        return version("libcst")
-    except Exception:  # pragma: no cover - not installed as a distribution
+    Its package's location and the stamp of its ``__init__.py``: an upgrade
+    or a reinstall changes them. (``importlib.metadata`` costs more than a
+    whole warm run's lookups.)
+    """
+    try:
+        from importlib.util import find_spec
+
+        spec = find_spec("libcst")
+        origin = spec.origin if spec is not None else None
+        if origin is None:
+            return "?"
+        info = os.stat(origin)
+        return f"{origin}:{info.st_mtime_ns}:{info.st_size}"
+    except (ImportError, OSError, ValueError):  # pragma: no cover - not installed normally
         return "?"
 
 

@@ -16,8 +16,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -45,6 +43,8 @@ from .source import SourceError, decode
 from .version import __version__
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from .engine import check_text
     from .fix import FixError, fix_text
 
@@ -370,6 +370,8 @@ class _Workers:
 
     def start(self) -> ProcessPoolExecutor:
         if self.pool is None:
+            from concurrent.futures import ProcessPoolExecutor  # not needed by a warm run
+
             self.pool = ProcessPoolExecutor(
                 max_workers=self.size, initializer=_worker_setup, initargs=(os.getpid(),)
             )
@@ -379,6 +381,8 @@ class _Workers:
         """``map``, in the workers when there are enough items (else here, or if a worker crashed)."""
         if not self.wanted(len(items)):
             return map(function, items)
+        from concurrent.futures.process import BrokenProcessPool
+
         try:
             return list(self.start().map(function, items, chunksize=max(1, len(items) // (self.size * 4))))
         except BrokenProcessPool:
@@ -427,6 +431,8 @@ def _wrapper_names(project: Project, job: Job, workers: _Workers) -> tuple[str, 
     candidates = [str(path) for path in scan.wrapper_candidates()] if scan is not None else []
     if scan is None or not workers.wanted(scan.read) or len(candidates) < 2:
         return project.index.wrapper_names()
+    from concurrent.futures.process import BrokenProcessPool
+
     pool = workers.start()
     names: set[str] = set()
     try:
@@ -475,6 +481,8 @@ def _compute(paths: list[str], job: Job, project: Project | None, workers: _Work
         for path in paths:
             yield process(path, job, project)
         return
+    from concurrent.futures.process import BrokenProcessPool
+
     pool = workers.start()
     done = 0
     try:
@@ -491,6 +499,9 @@ def _compute(paths: list[str], job: Job, project: Project | None, workers: _Work
 
 
 def _isolated(paths: list[str], job: Job) -> Iterable[FileResult]:
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     for path in paths:
         with ProcessPoolExecutor(max_workers=1, initializer=_worker_setup, initargs=(os.getpid(),)) as single:
             try:

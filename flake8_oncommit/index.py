@@ -27,9 +27,11 @@ cached result can be checked against the project later: see
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
+import tokenize
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,8 +53,10 @@ MAX_CHAIN = 5
 Summariser = Callable[[str, Config, str, str, "ProjectIndex"], ModuleSummary]
 #: What an answer depended on, to check it again later:
 #: ``("summary", module, digest)``, the digest None when there is no such
-#: module; or ``("absent", module, name)``: the module, if any, does not
-#: mention ``name``.
+#: module; ``("text", module, "need:name:mtime:size")``: the module's text
+#: alone settled the answer (see :meth:`ProjectIndex._shortcut`), the file
+#: then having that stamp (``-`` when there was no such module); or
+#: ``("fact", "task-bases", None)``: no project module overrides apply_async.
 Dep = tuple[str, str, Optional[str]]
 
 
@@ -141,6 +145,8 @@ class ProjectIndex:
             "deferrer": tuple(word.encode() for word in deferrer_words),
         }
         self._modules: dict[str, _Entry] = {}
+        self._found: dict[tuple[str, int], Path | None] = {}
+        self._stamps: dict[Path, list[int] | None] = {}
         self._data: dict[Path, bytes | None] = {}
         self._wrapper_names: tuple[str, ...] | None = None
         #: modules being summarised, innermost last (None: checking a stored entry)
@@ -162,15 +168,30 @@ class ProjectIndex:
             self.roots.append(directory)
 
     def _find(self, module: str) -> Path | None:
+        key = (module, len(self.roots))
+        if key not in self._found:
+            self._found[key] = self._locate(module)
+        return self._found[key]
+
+    def _locate(self, module: str) -> Path | None:
         parts = module.split(".")
         if not all(part.isidentifier() for part in parts):
             return None  # an unresolved relative import (``..models``) or no name at all
-        relative = Path(*parts)
+        relative = os.path.join(*parts)
         for root in self.roots:
-            for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
-                if candidate.is_file():
-                    return candidate
+            base = os.path.join(root, relative)
+            for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+                if os.path.isfile(candidate):
+                    return Path(candidate)
         return None
+
+    def _stamp(self, path: Path | None) -> list[int] | None:
+        """The file's [mtime_ns, size] (looked at once per run: files do not change under it)."""
+        if path is None:
+            return None
+        if path not in self._stamps:
+            self._stamps[path] = _stamp(path)
+        return self._stamps[path]
 
     def _read(self, path: Path) -> bytes | None:
         if path not in self._data:
@@ -276,13 +297,14 @@ class ProjectIndex:
         kind, module, value = dep
         if not isinstance(module, str) or not (value is None or isinstance(value, str)):
             return False
-        if kind == "absent":
-            path = self._find(module)
-            return path is None or value is None or not self._mentions(path, value)
         if kind == "text":
+            need, name, stamp = (value or "").split(":", 2) if (value or "").count(":") >= 2 else ("", "", "")
             path = self._find(module)
-            need, _, name = (value or "").partition(":")
-            return path is None or self._shortcut(path, name, need) is not None
+            if path is None:
+                return True
+            if stamp == _stamp_text(self._stamp(path)):
+                return True  # the same bytes give the same answer
+            return bool(need) and self._shortcut(path, name, need) is not None
         if kind == "fact":
             return module == "task-bases" and self._task_bases is False
         if kind == "summary":
@@ -330,10 +352,10 @@ class ProjectIndex:
             path = self._find(module)
             if path is None or not self._mentions(path, name):
                 # Every name a module binds is written in it: nothing to parse.
-                self._note(("absent", module, name))
+                self._note(("text", module, f"mention:{name}:{_stamp_text(self._stamp(path))}"))
                 return None
             if need and self._shortcut(path, name, need) is not None:
-                self._note(("text", module, f"{need}:{name}"))
+                self._note(("text", module, f"{need}:{name}:{_stamp_text(self._stamp(path))}"))
                 return None
             summary = self.module(module)
             if summary is None:
@@ -424,10 +446,13 @@ class ProjectIndex:
         data = self.store.read(name)
         if data is None or data.get("path") != self._relative(path) or data.get("module") != module:
             return None
-        fresh = _unchanged(path, data)
-        if fresh is None:
+        contents: bytes | None = None
+        fresh = self._stamp(path) is not None and self._stamp(path) == data.get("stamp")
+        if not fresh:
             contents = self._read(path)
-            if contents is None or content_hash(contents) != data.get("hash"):
+            if contents is None:
+                return None
+            if content_hash(contents) != data.get("hash") and code_hash(contents) != data.get("code"):
                 return None
         deps = data.get("deps")
         if not isinstance(deps, list) or not self.still_valid(deps):
@@ -441,9 +466,10 @@ class ProjectIndex:
         digest = summary_digest(summary)
         if digest != data.get("digest"):
             return None
-        if fresh is None:
-            # Same content, new stamp (a touch, a checkout): remember the new one.
-            self.store.write(name, {**data, "stamp": _stamp(path)})
+        if not fresh and contents is not None:
+            # The same code under a new stamp (a touch, a checkout, a comment
+            # edited): the summary stands; remember the new stamp.
+            self.store.write(name, {**data, "stamp": self._stamp(path), "hash": content_hash(contents)})
         return _Entry(path, summary, digest)
 
     def _compute(self, path: Path, module: str) -> _Entry:
@@ -465,8 +491,9 @@ class ProjectIndex:
                 {
                     "path": self._relative(path),
                     "module": module,
-                    "stamp": _stamp(path),
+                    "stamp": self._stamp(path),
                     "hash": content_hash(contents),
+                    "code": code_hash(contents),
                     "deps": sorted(deps, key=lambda dep: (dep[0], dep[1], dep[2] or "")),
                     "digest": digest,
                     "summary": summary.to_json(),
@@ -493,10 +520,27 @@ def _stamp(path: Path) -> list[int] | None:
     return [info.st_mtime_ns, info.st_size]
 
 
-def _unchanged(path: Path, data: dict[str, object]) -> bool | None:
-    """True when the file's stamp is the one stored (content assumed the same), else None."""
-    stamp = _stamp(path)
-    return True if stamp is not None and stamp == data.get("stamp") else None
+def _stamp_text(stamp: list[int] | None) -> str:
+    return "-" if stamp is None else f"{stamp[0]}:{stamp[1]}"
+
+
+def code_hash(data: bytes) -> str | None:
+    """A hash of the module's tokens without comments and blank lines (None: it does not tokenize).
+
+    What a summary says depends on the code only: a module whose comments
+    changed keeps its summary without being parsed again.
+    """
+    digest = hashlib.sha1()
+    try:
+        for token in tokenize.tokenize(io.BytesIO(data).readline):
+            if token.type not in _INSIGNIFICANT:
+                digest.update(f"{token.type}\x00{token.string}\x01".encode("utf-8", "surrogatepass"))
+    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+    return digest.hexdigest()
+
+
+_INSIGNIFICANT = frozenset({tokenize.COMMENT, tokenize.NL, tokenize.ENCODING})
 
 
 #: What precedes a name where a statement defines it.

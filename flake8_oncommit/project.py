@@ -21,6 +21,7 @@ wrapper names).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
@@ -226,8 +227,11 @@ def open_project(
 
 
 def _key(filename: str) -> str:
-    """The file as the analysis sees it (``./a/b.py`` and ``a/b.py`` are one)."""
-    return PurePath(filename).as_posix()
+    """The file as the analysis sees it (``./a/b.py`` and ``a/b.py`` are one, as for ``PurePath``)."""
+    if os.sep != "/" or "\\" in filename:  # pragma: no cover - Windows
+        return PurePath(filename).as_posix()
+    parts = [part for part in filename.split("/") if part and part != "."]
+    return ("/" if filename.startswith("/") else "") + "/".join(parts)
 
 
 def _empty(text: str) -> CheckResult:

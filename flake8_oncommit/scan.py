@@ -135,10 +135,15 @@ class ProjectScan:
     def run(self, mapper: Mapper | None = None) -> ProjectScan:
         stored, stored_roots = self._load()
         todo: list[tuple[str, str]] = []
-        for path in discover([str(self.root)]):
+        top = str(self.root)
+        prefix = top.rstrip(os.sep) + os.sep
+        for path in discover([top]):
             if not path.endswith(".py"):
                 continue
-            relative = Path(os.path.relpath(path, self.root)).as_posix()
+            if path.startswith(prefix) and os.sep == "/":
+                relative = path[len(prefix) :]
+            else:  # pragma: no cover - Windows
+                relative = Path(os.path.relpath(path, self.root)).as_posix()
             try:
                 info = os.stat(path)
             except OSError:
