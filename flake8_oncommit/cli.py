@@ -126,6 +126,8 @@ class Job:
     wrappers: tuple[str, ...] | None = None
     #: whether a project module could define a commit-aware Task base (None: unknown)
     task_bases: bool | None = None
+    #: False: ``cache_dir`` is the run's scratch directory (``--no-cache``), for summaries only
+    keep_results: bool = True
 
 
 def open_job_project(job: Job) -> Project | None:
@@ -139,6 +141,7 @@ def open_job_project(job: Job) -> Project | None:
         roots=[Path(root) for root in job.roots],
         wrapper_files=[Path(path) for path in job.wrapper_files] if job.wrapper_files is not None else None,
         task_bases=job.task_bases,
+        keep_results=job.keep_results,
     )
     if job.wrappers is not None:
         project.index.preset_wrapper_names(job.wrappers)
@@ -202,6 +205,15 @@ def _process(path: str, job: Job, project: Project | None) -> FileResult:
     result.passed = passes_precheck(source.text, config, index)
     if not result.passed:
         return result
+    if project is not None:
+        try:
+            cached = project.cached(path, True, text=source.text, stamp=result.stamp)
+        except ParseError as error:
+            result.findings = [_error_finding(f"cannot parse: {error.message}", error.line, error.column)]
+            return result
+        if cached is not None and (mode == "check" or not any(f.fixable for f in cached)):
+            result.findings = cached
+            return result
     _load_engine()
     try:
         if project is not None:
@@ -364,6 +376,24 @@ class _Workers:
     def __init__(self, jobs: int) -> None:
         self.size = jobs if jobs > 0 else (os.cpu_count() or 1)
         self.pool: ProcessPoolExecutor | None = None
+        #: where the workers of a run without a cache share module summaries
+        self.scratch: str | None = None
+
+    def scratch_directory(self) -> Path:
+        if self.scratch is None:
+            import tempfile
+
+            self.scratch = tempfile.mkdtemp(prefix="oncommit-run-")
+        return Path(self.scratch)
+
+    def finish(self) -> None:
+        """The run is over: no more workers, no scratch directory."""
+        self.close()
+        if self.scratch is not None:
+            import shutil
+
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
 
     def wanted(self, count: int) -> bool:
         return self.size > 1 and count >= PARALLEL_THRESHOLD
@@ -410,7 +440,7 @@ def _run_all(paths: list[str], job: Job, project: Project | None, workers: _Work
     project.index.preset_wrapper_names(wrappers)
     job = dataclasses.replace(job, wrappers=wrappers)
     known: dict[str, FileResult] = {}
-    if project.store is not None:
+    if project.keep_results:
         for path in paths:
             found = _cached(path, job, project, record)
             if found is not None:
@@ -559,7 +589,14 @@ def _open(
         return None, Job(config, mode, args.show_source)
     root = project_root(_common_start(args.paths))
     cache_dir = cache_directory(root, flag=args.cache_dir, no_cache=args.no_cache, config=config)
-    project, notes = open_project(root, config, cache_dir=cache_dir, mapper=workers.map)
+    keep_results = cache_dir is not None
+    if cache_dir is None and workers.wanted(len(files)):
+        # Without a cache, the workers still share what they learn about the
+        # project's modules during the run (deleted at its end).
+        cache_dir = workers.scratch_directory()
+    project, notes = open_project(
+        root, config, cache_dir=cache_dir, mapper=workers.map, keep_results=keep_results
+    )
     if not args.quiet:
         for note in notes:
             print(f"oncommit-fix: {note}", file=sys.stderr)
@@ -574,6 +611,7 @@ def _open(
         if project.scan
         else None,
         task_bases=project.scan.task_bases() if project.scan else None,
+        keep_results=keep_results,
     )
     return project, job
 
@@ -619,12 +657,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 fixed += result.fixed
                 if result.diff:
                     diffs.append(result.diff)
-        workers.close()
     except KeyboardInterrupt:
-        workers.close()
+        workers.finish()
         progress.close()
         print("oncommit-fix: interrupted", file=sys.stderr)
         return 130
+    finally:
+        workers.finish()
     progress.close()
     report = render(args.format, located, sources if args.show_source else None)
     if diffs:

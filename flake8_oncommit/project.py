@@ -66,10 +66,14 @@ class Project:
         roots: Iterable[Path] = (),
         wrapper_files: Sequence[Path] | None = None,
         task_bases: bool | None = None,
+        keep_results: bool = True,
     ) -> None:
         self.root = root
         self.config = config
         self.store = store
+        #: False: the store only shares module summaries between the run's
+        #: processes (a scratch directory of a ``--no-cache`` run)
+        self.keep_results = keep_results and store is not None
         #: the scan that opened it (see :func:`open_project`), if any
         self.scan: ProjectScan | None = None
         self.index = ProjectIndex(
@@ -134,7 +138,7 @@ class Project:
         the entry has the same), else by the hash of ``text`` (read with
         ``read_text`` when not given). Raises the stored :class:`ParseError`.
         """
-        if self.store is None:
+        if self.store is None or not self.keep_results:
             return None
         name = self._entry_name(filename, honour_noqa)
         data = self.store.read(name)
@@ -189,7 +193,7 @@ class Project:
         error: ParseError | None,
         deps: list[Dep],
     ) -> None:
-        if self.store is None or filename.startswith("<"):
+        if self.store is None or not self.keep_results or filename.startswith("<"):
             return
         entry: dict[str, object] = {
             "format": RESULT_FORMAT,
@@ -205,7 +209,12 @@ class Project:
 
 
 def open_project(
-    root: Path, config: Config, *, cache_dir: Path | None = None, mapper: Mapper | None = None
+    root: Path,
+    config: Config,
+    *,
+    cache_dir: Path | None = None,
+    mapper: Mapper | None = None,
+    keep_results: bool = True,
 ) -> tuple[Project, list[str]]:
     """Scan ``root``, complete ``config`` from its settings, and open it for a run.
 
@@ -221,6 +230,7 @@ def open_project(
         roots=scan.roots,
         wrapper_files=scan.wrapper_candidates(),
         task_bases=scan.task_bases(),
+        keep_results=keep_results,
     )
     project.scan = scan
     return project, notes
@@ -278,10 +288,11 @@ class RunRecord:
 
     def __init__(self, project: Project) -> None:
         self.store = project.store
+        self.keep = project.keep_results
         self.name = f"{project.index.key}/run.json"
         self.wrappers: tuple[str, ...] | None = None
         self.files: dict[str, list[int]] = {}
-        data = self.store.read(self.name) if self.store is not None else None
+        data = self.store.read(self.name) if self.store is not None and self.keep else None
         if data is not None and data.get("format") == RESULT_FORMAT:
             wrappers, files = data.get("wrappers"), data.get("files")
             if isinstance(wrappers, list) and isinstance(files, dict):
@@ -298,7 +309,7 @@ class RunRecord:
         return bool(entry[2])
 
     def save(self, wrappers: tuple[str, ...], outcomes: dict[str, tuple[Sequence[int], bool]]) -> None:
-        if self.store is None:
+        if self.store is None or not self.keep:
             return
         files = dict(self.files) if wrappers == self.wrappers else {}
         for filename, (stamp, passed) in outcomes.items():
