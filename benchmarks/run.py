@@ -43,6 +43,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+#: Every command with bytecode caching on, as users run them (some CI images turn it off).
+ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 BIN = Path(sys.executable).parent
 LEXICAL = "OC101,OC102,OC103,OC104,OC107"
 
@@ -70,13 +72,13 @@ PEAK_RSS = (
 def run(
     args: Sequence[str], cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, env=env)
+    return subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, env=env or ENV)
 
 
 def timed(args: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> Callable[[], float]:
     def go() -> float:
         start = time.perf_counter()
-        subprocess.run(list(args), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        subprocess.run(list(args), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env or ENV)
         return time.perf_counter() - start
 
     return go
@@ -246,7 +248,7 @@ def measure(tree: Path, work: Path, repeat: int, flake8_repeat: int) -> list[Row
     # flake8, with and without the plugin.
     if flake8_repeat:
         flake8 = [sys.executable, "-m", "flake8", "--isolated", "--jobs=2"]
-        no_cache = {**os.environ, "ONCOMMIT_NO_CACHE": "1"}
+        no_cache = {**ENV, "ONCOMMIT_NO_CACHE": "1"}
         for label, env in (("cold", no_cache), ("warm", None)):
             if env is None:
                 run([*flake8, f"--select=E,W,F,{LEXICAL}", "."], tree)

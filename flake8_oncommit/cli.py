@@ -428,9 +428,15 @@ class _Workers:
 
 
 def _run_all(paths: list[str], job: Job, project: Project | None, workers: _Workers) -> Iterator[FileResult]:
-    """Every file's result, in order: from the cache when nothing it depends on changed."""
-    if project is None:
-        yield from _compute(paths, job, None, workers)
+    """Every file's result, in order: from the cache when nothing it depends on changed.
+
+    A few files (what pre-commit passes) are read and pre-checked here, and
+    answered from the result cache; the project's wrapper names are looked
+    up only if a file needs them. A whole tree uses the pre-check outcomes
+    of the last run too (``run.json``): unchanged files are not even read.
+    """
+    if project is None or len(paths) < PARALLEL_THRESHOLD:
+        yield from _compute(paths, job, project, workers)
         return
     record = RunRecord(project)
     scan = project.scan

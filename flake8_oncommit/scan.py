@@ -11,11 +11,12 @@ worker processes (``mapper``).
 
 from __future__ import annotations
 
+import operator
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path, PurePath
+from typing import Any
 
 from .cache import Store, content_hash, entry_id
 from .files import TEMP_MARKER, FileError, is_excluded_dir, read
@@ -25,43 +26,26 @@ from .source import SourceError, decode
 #: The settings whose evidence is looked for (see :mod:`.settings_scan`).
 SETTINGS_KEYS = ("ATOMIC_REQUESTS", "Q_CLUSTER")
 _SETTINGS_NAME = re.compile(r"settings", re.IGNORECASE)
-SCAN_FORMAT = 3
+SCAN_FORMAT = 4
 
 
-@dataclass(frozen=True)
-class Facts:
-    """What one file's bytes say, and the stamp they were read with."""
+#: What one file's bytes say, as kept in ``scan.json``: ``[mtime_ns, size,
+#: content hash (16 hex digits, "" when unreadable), flags]``, then the
+#: settings it turns on (``{key: line}``) when it turns any on. Plain lists:
+#: a warm run compares stamps of thousands of them and builds no object.
+Facts = list[Any]
+WRAPPER = 1  # it could define an atomic wrapper (see :func:`.index.could_define_wrapper`)
+TASK_BASE = 2  # it could define a commit-aware Celery Task base (it overrides apply_async)
 
-    stamp: tuple[int, int]
-    #: content hash ("" when the file could not be read)
-    hash: str
-    #: it could define an atomic wrapper (see :func:`.index.could_define_wrapper`)
-    wrapper: bool = False
-    #: settings it turns on, and the line where it does
-    settings: dict[str, int] = field(default_factory=dict)
-    #: it could define a commit-aware Celery Task base (it overrides apply_async)
-    task_base: bool = False
 
-    def to_json(self) -> list[object]:
-        flags = int(self.wrapper) | int(self.task_base) << 1
-        row: list[object] = [self.stamp[0], self.stamp[1], self.hash[:16], flags]
-        return [*row, self.settings] if self.settings else row
+def _valid(row: object) -> bool:
+    """Enough of a row to use it (a stamp that does not compare equal only costs a read)."""
+    return type(row) is list and 4 <= len(row) <= 5 and type(row[3]) is int
 
-    @classmethod
-    def from_json(cls, data: object) -> Facts | None:
-        if not isinstance(data, list) or len(data) not in (4, 5):
-            return None
-        mtime, size, digest, flags = data[:4]
-        settings = data[4] if len(data) == 5 else {}
-        if not (isinstance(mtime, int) and isinstance(size, int) and isinstance(digest, str)):
-            return None
-        if not isinstance(flags, int) or not isinstance(settings, dict):
-            return None
-        if not all(isinstance(line, int) for line in settings.values()):
-            return None
-        return cls(
-            (mtime, size), digest, bool(flags & 1), {str(k): v for k, v in settings.items()}, bool(flags & 2)
-        )
+
+def _settings_of(row: Facts) -> dict[str, int]:
+    found = row[4] if len(row) == 5 else {}
+    return {str(key): line for key, line in found.items() if isinstance(line, int)}
 
 
 def is_settings_candidate(relative: PurePath, text: str) -> bool:
@@ -86,7 +70,7 @@ def facts_of(item: tuple[str, str]) -> Facts | None:
             info = os.stat(path)
         except OSError:
             return None
-        return Facts((info.st_mtime_ns, info.st_size), "")
+        return [info.st_mtime_ns, info.st_size, "", 0]
     data = snapshot.data
     keys = [key for key in SETTINGS_KEYS if key.encode() in data]
     settings: dict[str, int] = {}
@@ -99,13 +83,11 @@ def facts_of(item: tuple[str, str]) -> Facts | None:
             from .settings_values import evidence_lines  # parses: only for settings modules
 
             settings = evidence_lines(text, keys)
-    return Facts(
-        (snapshot.mtime_ns, snapshot.size),
-        content_hash(data),
-        could_define_wrapper(data),
-        settings,
-        could_define_task_base(data),
+    flags = (WRAPPER if could_define_wrapper(data) else 0) | (
+        TASK_BASE if could_define_task_base(data) else 0
     )
+    row: Facts = [snapshot.mtime_ns, snapshot.size, content_hash(data)[:16], flags]
+    return [*row, settings] if settings else row
 
 
 Mapper = Callable[
@@ -133,26 +115,25 @@ class ProjectScan:
     def run(self, mapper: Mapper | None = None) -> ProjectScan:
         stored, stored_roots = self._load()
         todo: list[tuple[str, str]] = []
+        facts = self.facts
         for path, relative, info in python_files(str(self.root)):
             self.order.append(relative)
             old = stored.get(relative)
-            if old is not None and old.stamp == (info.st_mtime_ns, info.st_size):
-                self.facts[relative] = old
+            if old is not None and old[0] == info.st_mtime_ns and old[1] == info.st_size:
+                facts[relative] = old
             else:
                 todo.append((path, relative))
         self.read = len(todo)
         results = (mapper or _map)(facts_of, todo)
         restamped = False
-        for (_, relative), facts in zip(todo, results):
-            if facts is not None:
-                self.facts[relative] = facts
+        for (_, relative), row in zip(todo, results):
+            if row is not None:
+                facts[relative] = row
                 old = stored.get(relative)
-                restamped = restamped or (old is not None and old.hash[:16] == facts.hash[:16])
-        self.order = [relative for relative in self.order if relative in self.facts]
-        self.changed = set(stored) != set(self.facts) or any(
-            stored[relative].hash[:16] != facts.hash[:16]
-            for relative, facts in self.facts.items()
-            if relative in stored
+                restamped = restamped or (old is not None and old[2] == row[2])
+        self.order = [relative for relative in self.order if relative in facts]
+        self.changed = stored.keys() != facts.keys() or any(
+            stored[relative][2] != facts[relative][2] for relative in facts if relative in stored
         )
         if self.changed or stored_roots is None:
             self.roots = _import_roots(self.root, self.order)
@@ -168,18 +149,20 @@ class ProjectScan:
 
     def wrapper_candidates(self) -> list[Path]:
         """Files that could define an atomic wrapper, in walking order."""
-        return [self.root / relative for relative in self.order if self.facts[relative].wrapper]
+        return [self.root / relative for relative in self.order if self.facts[relative][3] & WRAPPER]
 
     def task_bases(self) -> bool:
         """Whether any file could define a commit-aware Task base class."""
-        return any(facts.task_base for facts in self.facts.values())
+        return any(row[3] & TASK_BASE for row in self.facts.values())
 
     def settings(self) -> dict[str, tuple[Path, int]]:
         """For each setting, the first settings module (in walking order) that turns it on."""
         found: dict[str, tuple[Path, int]] = {}
         for relative in self.order:
-            for key, line in self.facts[relative].settings.items():
-                found.setdefault(key, (self.root / relative, line))
+            row = self.facts[relative]
+            if len(row) == 5:
+                for key, line in _settings_of(row).items():
+                    found.setdefault(key, (self.root / relative, line))
         return found
 
     def _load(self) -> tuple[dict[str, Facts], list[Path] | None]:
@@ -190,11 +173,7 @@ class ProjectScan:
         roots = data.get("roots")
         if not isinstance(files, dict) or not isinstance(roots, list):
             return {}, None
-        stored = {}
-        for relative, value in files.items():
-            facts = Facts.from_json(value)
-            if facts is not None:
-                stored[relative] = facts
+        stored = {relative: row for relative, row in files.items() if _valid(row)}
         return stored, [Path(root) for root in roots if isinstance(root, str)]
 
     def _save(self) -> None:
@@ -205,7 +184,7 @@ class ProjectScan:
             {
                 "format": SCAN_FORMAT,
                 "root": str(self.root),
-                "files": {relative: self.facts[relative].to_json() for relative in self.order},
+                "files": {relative: self.facts[relative] for relative in self.order},
                 "roots": [str(root) for root in self.roots],
             },
         )
@@ -224,7 +203,7 @@ def python_files(top: str) -> Iterator[tuple[str, str, os.stat_result]]:
         directory, prefix = pending.pop()
         try:
             with os.scandir(directory) as listing:
-                entries = sorted(listing, key=lambda entry: entry.name)
+                entries = sorted(listing, key=_name)
         except OSError:
             continue
         subdirectories = []
@@ -244,6 +223,9 @@ def python_files(top: str) -> Iterator[tuple[str, str, os.stat_result]]:
                     continue
                 yield entry.path, prefix + name, info
         pending.extend(reversed(subdirectories))
+
+
+_name = operator.attrgetter("name")
 
 
 def _map(
