@@ -78,7 +78,9 @@ def run(
 def timed(args: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> Callable[[], float]:
     def go() -> float:
         start = time.perf_counter()
-        subprocess.run(list(args), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env or ENV)
+        subprocess.run(
+            list(args), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env or ENV
+        )
         return time.perf_counter() - start
 
     return go
