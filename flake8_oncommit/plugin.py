@@ -17,6 +17,7 @@ lets through is the first to need it.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -25,7 +26,7 @@ from .config import DEFAULT_CONFIG, Config
 from .errors import ParseError
 from .options import config_from_flake8, project_root_of, register_flake8_options
 from .project import Project, open_project
-from .rules import PARSE_ERROR_CODE
+from .rules import PARSE_ERROR_CODE, RULES
 from .version import __version__
 
 Flake8Result = tuple[int, int, str, type]
@@ -50,7 +51,7 @@ class Plugin:
 
     @classmethod
     def parse_options(cls, options: Any) -> None:
-        config = config_from_flake8(options, settings=False)
+        config = _reported_by_flake8(options, config_from_flake8(options, settings=False))
         root = project_root_of(options)
         cls.project, _ = open_project(root, config, cache_dir=cache_directory(root, config=config))
         cls.config = cls.project.config
@@ -58,6 +59,8 @@ class Plugin:
         cls.project.index.wrapper_names()
 
     def run(self) -> Iterator[Flake8Result]:
+        if not self.config.select:
+            return  # flake8 reports none of this plugin's codes
         text = "".join(self.lines)
         try:
             if self.project is not None:
@@ -76,3 +79,25 @@ class Plugin:
             return
         for finding in findings:
             yield finding.line, finding.column, f"{finding.code} {finding.message}", type(self)
+
+
+def _reported_by_flake8(options: Any, config: Config) -> Config:
+    """Only the rules whose codes flake8 will report are analysed.
+
+    flake8 runs every installed plugin whatever ``--select`` says and drops
+    the codes it does not report; OC105's helper chains or OC106's views
+    are work for nothing then. flake8's own decision engine says which codes
+    it reports (``select``, ``extend-select``, ``ignore``...).
+    """
+    try:
+        from flake8.style_guide import Decision, DecisionEngine
+
+        engine = DecisionEngine(options)
+        reported = frozenset(
+            code
+            for code in RULES
+            if code != PARSE_ERROR_CODE and engine.decision_for(code) is Decision.Selected
+        )
+    except Exception:  # flake8's internals moved: analyse everything, flake8 still filters
+        return config
+    return dataclasses.replace(config, select=reported)
