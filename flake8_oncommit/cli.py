@@ -36,7 +36,7 @@ from .files import FileError, Snapshot, discover, read, write_atomic
 from .findings import Finding
 from .output import FORMATS, Located, render
 from .precheck import passes_precheck
-from .project import Project, RunRecord, open_project
+from .project import Project, RunRecord, file_key, open_project
 from .rules import PARSE_ERROR_CODE
 from .settings_scan import project_root, with_project_settings
 from .source import SourceError, decode
@@ -447,8 +447,9 @@ def _run_all(paths: list[str], job: Job, project: Project | None, workers: _Work
     job = dataclasses.replace(job, wrappers=wrappers)
     known: dict[str, FileResult] = {}
     if project.keep_results:
+        stamps = _scanned_stamps(paths, project)
         for path in paths:
-            found = _cached(path, job, project, record)
+            found = _cached(path, job, project, record, stamps.get(path))
             if found is not None:
                 known[path] = found
     computed = _compute([path for path in paths if path not in known], job, project, workers)
@@ -480,13 +481,35 @@ def _wrapper_names(project: Project, job: Job, workers: _Workers) -> tuple[str, 
     return tuple(sorted(names))
 
 
-def _cached(path: str, job: Job, project: Project, record: RunRecord) -> FileResult | None:
+def _scanned_stamps(paths: list[str], project: Project) -> dict[str, tuple[int, int]]:
+    """The stamps the project scan took a moment ago, for the files that are the project's."""
+    scan = project.scan
+    if scan is None:
+        return {}
+    root = str(scan.root)
+    here = os.getcwd() == root
+    stamps = {}
+    for path in paths:
+        if os.path.isabs(path):
+            relative = path[len(root) + 1 :] if path.startswith(root + os.sep) else ""
+        else:
+            relative = file_key(path) if here else ""
+        row = scan.facts.get(relative) if relative else None
+        if row is not None:
+            stamps[path] = (row[0], row[1])
+    return stamps
+
+
+def _cached(
+    path: str, job: Job, project: Project, record: RunRecord, stamp: tuple[int, int] | None
+) -> FileResult | None:
     """The file's result from the last run, if nothing it depends on changed (None: check it)."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    stamp = (info.st_mtime_ns, info.st_size)
+    if stamp is None:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None
+        stamp = (info.st_mtime_ns, info.st_size)
     assert job.wrappers is not None
     passed = record.passed(path, stamp, job.wrappers)
     if passed is None:

@@ -146,6 +146,7 @@ class ProjectIndex:
         }
         self._modules: dict[str, _Entry] = {}
         self._found: dict[tuple[str, int], Path | None] = {}
+        self._listings: dict[Path, frozenset[str]] = {}
         self._stamps: dict[Path, list[int] | None] = {}
         self._data: dict[Path, bytes | None] = {}
         self._wrapper_names: tuple[str, ...] | None = None
@@ -179,11 +180,23 @@ class ProjectIndex:
             return None  # an unresolved relative import (``..models``) or no name at all
         relative = os.path.join(*parts)
         for root in self.roots:
+            if not self._may_hold(root, parts[0]):
+                continue
             base = os.path.join(root, relative)
             for candidate in (base + ".py", os.path.join(base, "__init__.py")):
                 if os.path.isfile(candidate):
                     return Path(candidate)
         return None
+
+    def _may_hold(self, root: Path, top: str) -> bool:
+        """Whether ``root`` has an entry for the top package or module ``top`` (one listing per root)."""
+        names = self._listings.get(root)
+        if names is None:
+            try:
+                names = self._listings[root] = frozenset(os.listdir(root))
+            except OSError:
+                names = self._listings[root] = frozenset()
+        return top in names or f"{top}.py" in names
 
     def _stamp(self, path: Path | None) -> list[int] | None:
         """The file's [mtime_ns, size] (looked at once per run: files do not change under it)."""

@@ -21,6 +21,7 @@ wrapper names).
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePath
@@ -142,7 +143,7 @@ class Project:
             return None
         name = self._entry_name(filename, honour_noqa)
         data = self.store.read(name)
-        if data is None or data.get("format") != RESULT_FORMAT or data.get("file") != _key(filename):
+        if data is None or data.get("format") != RESULT_FORMAT or data.get("file") != file_key(filename):
             return None
         same_stamp = bool(stamp) and data.get("stamp") == list(stamp)
         if not same_stamp:
@@ -181,7 +182,7 @@ class Project:
     # -- storage -------------------------------------------------------------------
 
     def _entry_name(self, filename: str, honour_noqa: bool) -> str:
-        return f"{self.index.key}/results/{entry_id(_key(filename), str(int(honour_noqa)))}.json"
+        return f"{self.index.key}/results/{entry_id(file_key(filename), str(int(honour_noqa)))}.json"
 
     def _store(
         self,
@@ -197,7 +198,7 @@ class Project:
             return
         entry: dict[str, object] = {
             "format": RESULT_FORMAT,
-            "file": _key(filename),
+            "file": file_key(filename),
             "stamp": list(stamp),
             "hash": text_hash(text),
             "deps": [list(dep) for dep in deps],
@@ -236,12 +237,22 @@ def open_project(
     return project, notes
 
 
-def _key(filename: str) -> str:
+@functools.lru_cache(maxsize=1 << 16)
+def file_key(filename: str) -> str:
     """The file as the analysis sees it (``./a/b.py`` and ``a/b.py`` are one, as for ``PurePath``)."""
-    if os.sep != "/" or "\\" in filename:  # pragma: no cover - Windows
-        return PurePath(filename).as_posix()
-    parts = [part for part in filename.split("/") if part and part != "."]
-    return ("/" if filename.startswith("/") else "") + "/".join(parts)
+    stripped = filename
+    while stripped.startswith("./"):
+        stripped = stripped[2:]
+    fast = os.sep == "/" and stripped and not (stripped is not filename and stripped.startswith("/"))
+    if (
+        fast
+        and "//" not in stripped
+        and "/./" not in stripped
+        and "\\" not in stripped
+        and not stripped.endswith(("/", "/."))
+    ):
+        return stripped
+    return PurePath(filename).as_posix()
 
 
 def _empty(text: str) -> CheckResult:
@@ -303,7 +314,7 @@ class RunRecord:
         """The pre-check's outcome for an unchanged file (None: unknown)."""
         if wrappers != self.wrappers:
             return None
-        entry = self.files.get(_key(filename))
+        entry = self.files.get(file_key(filename))
         if entry is None or len(entry) != 3 or entry[:2] != list(stamp):
             return None
         return bool(entry[2])
@@ -313,6 +324,6 @@ class RunRecord:
             return
         files = dict(self.files) if wrappers == self.wrappers else {}
         for filename, (stamp, passed) in outcomes.items():
-            files[_key(filename)] = [*stamp, int(passed)]
+            files[file_key(filename)] = [*stamp, int(passed)]
         if wrappers != self.wrappers or files != self.files:
             self.store.write(self.name, {"format": RESULT_FORMAT, "wrappers": list(wrappers), "files": files})
