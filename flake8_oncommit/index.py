@@ -33,7 +33,7 @@ import os
 import re
 import tokenize
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -52,6 +52,8 @@ MAX_CHAIN = 5
 #: ``(text, config, filename, module name, index)`` -> the module's summary.
 Summariser = Callable[[str, Config, str, str, "ProjectIndex"], ModuleSummary]
 #: What an answer depended on, to check it again later:
+#: ``("name", module, "name:digest")``: what the module's summary says about
+#: that name (its function summary, alias, view or Task base class);
 #: ``("summary", module, digest)``, the digest None when there is no such
 #: module; ``("text", module, "need:name:mtime:size")``: the module's text
 #: alone settled the answer (see :meth:`ProjectIndex._shortcut`), the file
@@ -297,10 +299,14 @@ class ProjectIndex:
         """Summary dependencies with their digests; None if one of them is tainted."""
         deps: list[Dep] = []
         for kind, module, value in asked:
-            if kind == "summary":
+            if kind in ("summary", "name"):
                 if module in self._tainted or module not in self._modules:
                     return None
-                value = self._modules[module].digest
+                summary = self._modules[module].summary
+                if kind == "summary":
+                    value = self._modules[module].digest
+                else:
+                    value = f"{value}:{_name_digest(summary, value or '')}"
             deps.append((kind, module, value))
         return deps
 
@@ -320,11 +326,16 @@ class ProjectIndex:
             return bool(need) and self._shortcut(path, name, need) is not None
         if kind == "fact":
             return module == "task-bases" and self._task_bases is False
-        if kind == "summary":
+        if kind in ("summary", "name"):
             if module in self._stack:
                 return False
-            entry = self._entry(module)
-            return module not in self._tainted and entry.digest == value
+            entry = self._entry(module, note=False)
+            if module in self._tainted:
+                return False
+            if kind == "summary":
+                return entry.digest == value
+            name, _, digest = (value or "").partition(":")
+            return _name_digest(entry.summary, name) == digest
         return False
 
     # -- summaries ------------------------------------------------------------------
@@ -370,7 +381,10 @@ class ProjectIndex:
             if need and self._shortcut(path, name, need) is not None:
                 self._note(("text", module, f"{need}:{name}:{_stamp_text(self._stamp(path))}"))
                 return None
-            summary = self.module(module)
+            # What is read here is what this name is: an edit elsewhere in
+            # the module changes nothing for whoever asked about it.
+            summary = self._entry(module, note=False).summary
+            self._note(("name", module, name))
             if summary is None:
                 return None
             alias = summary.aliases.get(name)
@@ -426,8 +440,9 @@ class ProjectIndex:
 
     # -- computing and caching ----------------------------------------------------
 
-    def _entry(self, module: str) -> _Entry:
-        self._note(("summary", module, None))
+    def _entry(self, module: str, *, note: bool = True) -> _Entry:
+        if note:
+            self._note(("summary", module, None))
         if module in self._stack:
             # An import cycle: the modules in it see each other unfinished, so
             # what they conclude depends on where the run started: keep it
@@ -531,6 +546,20 @@ def _stamp(path: Path) -> list[int] | None:
     except OSError:
         return None
     return [info.st_mtime_ns, info.st_size]
+
+
+def _name_digest(summary: ModuleSummary | None, name: str) -> str:
+    """What a module's summary says about one of its names (see :meth:`ProjectIndex._definition`)."""
+    if summary is None:
+        return "-"
+    function = summary.functions.get(name)
+    said = [
+        summary.aliases.get(name),
+        asdict(function) if function is not None else None,
+        name in summary.view_classes,
+        name in summary.commit_aware_task_bases,
+    ]
+    return hashlib.sha1(json.dumps(said, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _stamp_text(stamp: list[int] | None) -> str:

@@ -225,6 +225,20 @@ def test_a_comment_in_a_helper_costs_no_check_of_its_callers(
     assert parses.count == 0
 
 
+def test_a_new_function_in_a_helper_costs_no_check_of_callers_of_another(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a caller asked about one name of a module is kept per name, not per module."""
+    check(shop)
+    parses = Parses(monkeypatch)
+    helper = shop / "shop" / "helpers.py"
+    helper.write_text(helper.read_text() + "\n\ndef other(order):\n    ship.delay(order.pk)\n")
+    later(helper)
+    assert check(shop) == ALL
+    assert parses.count == 0
+    assert same_as_cold(shop) == ALL
+
+
 def test_a_touched_tree_is_not_checked_again(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     check(shop)
     parses = Parses(monkeypatch)
