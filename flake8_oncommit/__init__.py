@@ -7,29 +7,50 @@ The library API for other tools::
     for finding in check_source(text, filename="shop/views.py", project_root="."):
         print(finding.format("shop/views.py"))
     new_text = fix_source(text)
+
+With ``project_root``, each call reads the project's modules and settings
+as they are on disk now (an edited helper module is seen by the next call).
+Nothing is written into the project unless ``cache_dir`` is given: then
+module summaries and findings are kept there and reused while the files
+they were computed from are unchanged, which makes repeated calls cheap.
+
+Importing this package does not import the parser (libcst): the test-suite
+guard's pytest plugin imports it at every pytest start and must cost nothing.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
 from .version import __version__
 
 if TYPE_CHECKING:
     from .config import Config, ConfigError
-    from .engine import ParseError
+    from .errors import ParseError
     from .findings import Finding
     from .fix import FixError
-    from .index import ProjectIndex
+    from .project import Project
 
-# The engine (libcst) loads on first use: the test-suite guard's pytest
-# plugin imports this package at every pytest start and must cost nothing.
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Finding",
+    "FixError",
+    "ParseError",
+    "__version__",
+    "check_source",
+    "fix_source",
+]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+# Loaded on first use.
 _LAZY = {
     "Config": "config",
     "ConfigError": "config",
-    "ParseError": "engine",
+    "ParseError": "errors",
     "Finding": "findings",
     "FixError": "fix",
 }
@@ -44,29 +65,19 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
-__all__ = [
-    "Config",
-    "ConfigError",
-    "Finding",
-    "FixError",
-    "ParseError",
-    "__version__",
-    "check_source",
-    "fix_source",
-]
+def _project(project_root: PathLike | None, config: Config, cache_dir: PathLike | None) -> Project | None:
+    """A project opened for this call only: its modules and settings are read as they are now.
 
-_INDEXES: dict[tuple[str, Config], ProjectIndex] = {}
-
-
-def _index(project_root: str | os.PathLike[str] | None, config: Config) -> ProjectIndex | None:
+    Its settings complete ``config`` as both front ends do (``atomic-requests
+    = auto``, django-q's ORM broker).
+    """
     if project_root is None:
         return None
-    from .index import ProjectIndex
+    from .project import open_project
 
-    key = (os.path.abspath(project_root), config)
-    if key not in _INDEXES:
-        _INDEXES[key] = ProjectIndex(Path(key[0]), config)
-    return _INDEXES[key]
+    cache = Path(os.path.abspath(cache_dir)) if cache_dir is not None else None
+    project, _ = open_project(Path(os.path.abspath(project_root)), config, cache_dir=cache)
+    return project
 
 
 def check_source(
@@ -75,24 +86,35 @@ def check_source(
     config: Config | None = None,
     filename: str = "<string>",
     honour_noqa: bool = True,
-    project_root: str | os.PathLike[str] | None = None,
+    project_root: PathLike | None = None,
+    cache_dir: PathLike | None = None,
 ) -> list[Finding]:
     """Every finding in ``source`` (text of a Python module), in line order.
 
     With ``project_root`` (and ``filename`` the module's path), names
     imported from the project's other modules are understood: atomic
-    wrappers, tasks and helpers defined there. Raises :class:`ParseError`
-    when ``source`` is not parseable Python.
+    wrappers, tasks and helpers defined there. ``cache_dir`` keeps what was
+    learnt about the project there, for the next calls (nothing is written
+    without it). Raises :class:`ParseError` when ``source`` is not
+    parseable Python.
     """
     from .config import Config
-    from .engine import check_text
 
-    config = _settled(config or Config(), project_root).for_path(filename)
-    index = _index(project_root, config)
-    result = check_text(source, config, filename=filename, honour_noqa=honour_noqa, index=index)
-    if result.analysis is None:
+    config = config or Config()
+    project = _project(project_root, config, cache_dir)
+    if project is None:
+        from .engine import check_text
+
+        findings = check_text(
+            source, config.for_path(filename), filename=filename, honour_noqa=honour_noqa
+        ).findings
+    else:
+        findings = project.findings(
+            source, filename, honour_noqa=honour_noqa, config=project.config.for_path(filename)
+        )
+    if not findings:
         _must_parse(source)
-    return result.findings
+    return findings
 
 
 def fix_source(
@@ -100,7 +122,8 @@ def fix_source(
     *,
     config: Config | None = None,
     filename: str = "<string>",
-    project_root: str | os.PathLike[str] | None = None,
+    project_root: PathLike | None = None,
+    cache_dir: PathLike | None = None,
 ) -> str:
     """``source`` with every fixable finding fixed (unchanged when there is none).
 
@@ -111,21 +134,15 @@ def fix_source(
     from .config import Config
     from .fix import fix_text
 
-    config = _settled(config or Config(), project_root).for_path(filename)
-    outcome = fix_text(source, config, filename=filename, index=_index(project_root, config))
+    config = config or Config()
+    project = _project(project_root, config, cache_dir)
+    if project is not None:
+        config = project.config
+    index = project.index if project is not None else None
+    outcome = fix_text(source, config.for_path(filename), filename=filename, index=index)
     if not outcome.changed and not outcome.findings:
         _must_parse(source)
     return outcome.text
-
-
-def _settled(config: Config, project_root: str | os.PathLike[str] | None) -> Config:
-    """With a project, what its settings say (``atomic-requests = auto``, django-q's ORM
-    broker), as both front ends do; without one, ``auto`` finds nothing."""
-    if project_root is None:
-        return config
-    from .settings_scan import with_project_settings
-
-    return with_project_settings(config, Path(os.path.abspath(project_root)))[0]
 
 
 def _must_parse(source: str) -> None:
@@ -133,9 +150,9 @@ def _must_parse(source: str) -> None:
     found nothing to look for and skipped the parse (the promise of this API)."""
     import ast
 
-    from .engine import parse
-
     try:
         compile(source, "<string>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
+        from .parsing import parse
+
         parse(source)  # the engine's own error and position (legacy async repaired)

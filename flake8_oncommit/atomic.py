@@ -24,6 +24,7 @@ from .names import (
     LocalClass,
     LocalFunction,
     LocalInstance,
+    ProjectCall,
     absolute_name,
     import_bindings,
 )
@@ -64,18 +65,24 @@ class AtomicRecognizer(Resolver):
         #: the module's own functions checked for being wrappers, and the answer
         self._wrappers: dict[int, AtomicWrapper | None] = {}
 
-    def atomic_of(self, node: cst.BaseExpression) -> AtomicBlock | None:
-        """The atomic block ``node`` opens as a decorator or context manager."""
+    def atomic_of(self, node: cst.BaseExpression, *, project: bool = True) -> AtomicBlock | None:
+        """The atomic block ``node`` opens as a decorator or context manager.
+
+        ``project=False`` leaves the project's other modules unasked.
+        """
         call = node if isinstance(node, cst.Call) else None
         found = self.resolve(call.func if call is not None else node)
         if call is None and isinstance(found, AtomicContext):
             return self.block(found.using)
+        if call is None and isinstance(found, ProjectCall):
+            # ``tx = write_tx()`` earlier; ``with tx:`` here.
+            return self._project_wrapper(found.qualified, found.call)
         wrapper = self.wrapper(found)
         if wrapper is not None:
             return self._wrapper_block(wrapper, call, wrapper.node.name.value)
         if self.is_atomic(found):
             return self.block(using_argument(call)) if call is not None else AtomicBlock(None)
-        return self._project_wrapper(found, call)
+        return self._project_wrapper(found, call) if project else None
 
     def _wrapper_block(self, wrapper: AtomicWrapper, call: cst.Call | None, name: str) -> AtomicBlock:
         """The block a wrapper opens at one call site: its alias read from the call when it takes one."""

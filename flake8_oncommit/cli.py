@@ -15,13 +15,13 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .add_noqa import add_noqa, unused_noqa
+from .cache import ENV_CACHE_DIR, Store, cache_directory
 from .config import (
     ATOMIC_REQUESTS_MODES,
     KEYS,
@@ -32,20 +32,50 @@ from .config import (
     find_pyproject,
     load_pyproject,
 )
-from .engine import ParseError, check_text
+from .errors import ParseError
 from .exclusion import Selection
 from .explain import explain
 from .files import FileError, Snapshot, discover, read, write_atomic
 from .findings import Finding
-from .fix import FixError, fix_text
-from .index import ProjectIndex
 from .output import FORMATS, MACHINE_FORMATS, Located, render
+from .precheck import passes_precheck
+from .project import Project, RunRecord, file_key, open_project
 from .rules import PARSE_ERROR_CODE, RULES
 from .settings_scan import project_root, with_project_settings
 from .source import SourceError, decode
 from .summary import RunSummary
 from .terminal import COLOR_CHOICES, Style
 from .version import __version__
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .engine import check_text
+    from .fix import FixError, fix_text
+
+
+def _load_engine() -> None:
+    """Import the parser, the analysis and the fixer: on the first file that needs them.
+
+    A run answered from the cache never does. (Bound as this module's names,
+    as if imported at the top, so that they can be replaced in tests.)
+    """
+    names = globals()
+    if "fix_text" not in names:
+        from .engine import check_text
+        from .fix import FixError, fix_text
+
+        names.setdefault("check_text", check_text)
+        names.setdefault("fix_text", fix_text)
+        names.setdefault("FixError", FixError)
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("check_text", "fix_text", "FixError"):
+        _load_engine()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Below this many files, worker processes cost more than they save.
 PARALLEL_THRESHOLD = 32
@@ -68,6 +98,10 @@ class FileResult:
     #: a fix that was computed but not applied (verification or write failed)
     error: str | None = None
     lines: list[str] | None = None
+    #: the file's (mtime_ns, size) as read, and whether the pre-check let it
+    #: through: kept for the next run (None: unknown)
+    stamp: tuple[int, int] | None = None
+    passed: bool | None = None
 
 
 def _error_finding(message: str, line: int = 1, column: int = 0) -> Finding:
@@ -92,39 +126,75 @@ class Job:
     keep_lines: bool = False
     #: the project root for the index of other modules (None: no index)
     root: str | None = None
-    use_cache: bool = True
-    #: the project's atomic wrappers, found once by the main process
+    #: where results and summaries are cached (None: nowhere)
+    cache_dir: str | None = None
+    #: directories the project's modules are imported from (from the scan)
+    roots: tuple[str, ...] = ()
+    #: the project's files that could define an atomic wrapper (None: walk on first need)
+    wrapper_files: tuple[str, ...] | None = None
+    #: the project's atomic wrappers, found once for the run (None: when first needed)
     wrappers: tuple[str, ...] | None = None
     #: ``--add-noqa``: silence what is left after fixing
     add_noqa: bool = False
     #: ``--report-unused-noqa``
     unused_noqa: bool = False
+    #: whether a project module could define a commit-aware Task base (None: unknown)
+    task_bases: bool | None = None
+    #: False: ``cache_dir`` is the run's scratch directory (``--no-cache``), for summaries only
+    keep_results: bool = True
 
 
-_INDEXES: dict[tuple[str, Config, bool], ProjectIndex] = {}
-
-
-def _index(job: Job) -> ProjectIndex | None:
-    """One project index per process and project, reused for every file."""
+def open_job_project(job: Job) -> Project | None:
+    """The project a worker process checks with, for this run (None: no project)."""
     if job.root is None:
         return None
-    key = (job.root, job.config, job.use_cache)
-    index = _INDEXES.get(key)
-    if index is None:
-        index = _INDEXES[key] = ProjectIndex(Path(job.root), job.config, use_cache=job.use_cache)
-        if job.wrappers is not None:
-            index.preset_wrapper_names(job.wrappers)
-    return index
+    project = Project(
+        Path(job.root),
+        job.config,
+        store=Store(Path(job.cache_dir)) if job.cache_dir is not None else None,
+        roots=[Path(root) for root in job.roots],
+        wrapper_files=[Path(path) for path in job.wrapper_files] if job.wrapper_files is not None else None,
+        task_bases=job.task_bases,
+        keep_results=job.keep_results,
+    )
+    if job.wrappers is not None:
+        project.index.preset_wrapper_names(job.wrappers)
+    return project
 
 
-def process(path: str, job: Job) -> FileResult:
+#: In a worker process: the project of the run it serves (a worker lives for one run).
+_worker_state: tuple[Job, Project | None] | None = None
+
+
+def _worker_project(job: Job) -> Project | None:
+    global _worker_state
+    same_run = dataclasses.replace(job, wrappers=None, mode="check", keep_lines=False)
+    if _worker_state is None or _worker_state[0] != same_run:
+        _worker_state = (same_run, open_job_project(same_run))
+    project = _worker_state[1]
+    if project is not None and job.wrappers is not None:
+        project.index.preset_wrapper_names(job.wrappers)
+    return project
+
+
+def _worker_process(path: str, job: Job) -> FileResult:
+    return process(path, job, _worker_project(job))
+
+
+def _worker_wrappers(path: str, job: Job) -> tuple[str, ...]:
+    project = _worker_project(job)
+    return project.wrapper_names_of(Path(path)) if project is not None else ()
+
+
+def process(path: str, job: Job, project: Project | None = None) -> FileResult:
     """Check (``mode="check"``), preview (``"diff"``) or fix (``"fix"``) one file.
 
-    A bug of this tool on one file is reported as that file's OC000 finding
+    ``project`` is the run's (one is opened from ``job`` when not given). A
+    bug of this tool on one file is reported as that file's OC000 finding
     (the file is left as it was) and the run goes on with the others.
     """
     try:
-        return _process(path, job)
+        return _process(path, job, project if project is not None else open_job_project(job))
     except Exception as error:  # one file's failure must not end the run
         result = FileResult(path)
         result.findings = [
@@ -133,9 +203,8 @@ def process(path: str, job: Job) -> FileResult:
         return result
 
 
-def _process(path: str, job: Job) -> FileResult:
+def _process(path: str, job: Job, project: Project | None) -> FileResult:
     config, mode, keep_lines = job.config.for_path(path), job.mode, job.keep_lines
-    index = _index(job)
     result = FileResult(path)
     try:
         snapshot = read(path)
@@ -143,10 +212,33 @@ def _process(path: str, job: Job) -> FileResult:
     except (FileError, SourceError) as error:
         result.findings = [_error_finding(f"cannot read: {error}")]
         return result
+    result.stamp = (snapshot.mtime_ns, snapshot.size)
     if keep_lines:
         result.lines = source.text.splitlines()
+    index = project.index if project is not None else None
+    result.passed = passes_precheck(source.text, config, index)
+    if not result.passed:
+        if job.unused_noqa:
+            _load_engine()
+            result.findings = _unused_noqa(source.text, config, path, index)
+        return result
+    if project is not None:
+        try:
+            cached = project.cached(path, True, text=source.text, stamp=result.stamp)
+        except ParseError as error:
+            result.findings = [_error_finding(f"cannot parse: {error.message}", error.line, error.column)]
+            return result
+        if cached is not None and not job.unused_noqa and not job.add_noqa and (
+            mode == "check" or not any(f.fixable for f in cached)
+        ):
+            result.findings = cached
+            return result
+    _load_engine()
     try:
-        checked = check_text(source.text, config, filename=path, index=index)
+        if project is not None:
+            checked = project.check(source.text, path, stamp=result.stamp, config=config)
+        else:
+            checked = check_text(source.text, config, filename=path)
     except ParseError as error:
         result.findings = [_error_finding(f"cannot parse: {error.message}", error.line, error.column)]
         return result
@@ -322,9 +414,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE", help="pyproject.toml to read (default: nearest one)")
     parser.add_argument("--isolated", action="store_true", help="ignore configuration files")
     parser.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help=f"where to cache results and module summaries (default: .oncommit_cache at the project root; "
+        f"also ${ENV_CACHE_DIR})",
+    )
+    parser.add_argument(
         "--no-cache",
         action="store_true",
-        help="neither read nor write the module summaries in .oncommit_cache/",
+        help="neither read nor write the cache of results and module summaries",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="do not print the summary line")
     parser.add_argument(
@@ -347,8 +445,9 @@ def _common_start(paths: list[str]) -> Path:
 _SELECTION_KEYS = ("select", "ignore")
 
 
-def resolve_config(args: argparse.Namespace) -> tuple[Config, list[str]]:
-    """The file's configuration, the flags on top, completed from the project's settings.
+def resolve_config(args: argparse.Namespace, *, settings: bool = True) -> tuple[Config, list[str]]:
+    """The file's configuration, the flags on top; with ``settings``, completed from the project's
+    settings modules too (``oncommit-fix`` itself does that when it opens the project).
 
     Rule selection follows ruff: ``--select`` replaces the file's selection
     (its ``ignore`` too, so ``--select OC105`` reports OC105 whatever the file
@@ -378,6 +477,8 @@ def resolve_config(args: argparse.Namespace) -> tuple[Config, list[str]]:
     if args.ignore is not None:
         ignored = config_from_mapping({"ignore": args.ignore}, "command line")
         config = dataclasses.replace(config, ignore=config.ignore | ignored.ignore)
+    if not settings:
+        return config, []
     return with_project_settings(config, project_root(_common_start(args.paths)))
 
 
@@ -385,36 +486,208 @@ def resolve_config(args: argparse.Namespace) -> tuple[Config, list[str]]:
 # Running
 
 
-def _run_all(paths: list[str], job: Job, jobs: int) -> Iterable[FileResult]:
-    workers = jobs if jobs > 0 else (os.cpu_count() or 1)
-    if workers <= 1 or len(paths) < PARALLEL_THRESHOLD:
-        for path in paths:
-            yield process(path, job)
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+class _Workers:
+    """The run's worker processes, started on first need: a warm run starts none.
+
+    Workers ignore Ctrl-C (the parent decides) and exit if the parent dies.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.size = jobs if jobs > 0 else (os.cpu_count() or 1)
+        self.pool: ProcessPoolExecutor | None = None
+        #: where the workers of a run without a cache share module summaries
+        self.scratch: str | None = None
+
+    def scratch_directory(self) -> Path:
+        if self.scratch is None:
+            import tempfile
+
+            self.scratch = tempfile.mkdtemp(prefix="oncommit-run-")
+        return Path(self.scratch)
+
+    def finish(self) -> None:
+        """The run is over: no more workers, no scratch directory."""
+        self.close()
+        if self.scratch is not None:
+            import shutil
+
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
+
+    def wanted(self, count: int) -> bool:
+        return self.size > 1 and count >= PARALLEL_THRESHOLD
+
+    def start(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            from concurrent.futures import ProcessPoolExecutor  # not needed by a warm run
+
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.size, initializer=_worker_setup, initargs=(os.getpid(),)
+            )
+        return self.pool
+
+    def map(self, function: Callable[[_T], _R], items: list[_T]) -> Iterable[_R]:
+        """``map``, in the workers when there are enough items (else here, or if a worker crashed)."""
+        if not self.wanted(len(items)):
+            return map(function, items)
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return list(self.start().map(function, items, chunksize=max(1, len(items) // (self.size * 4))))
+        except BrokenProcessPool:
+            self.close(broken=True)
+            return map(function, items)
+
+    def close(self, *, broken: bool = False) -> None:
+        """On Ctrl-C: drop what has not started; files being written finish
+        their atomic replace (workers ignore SIGINT), none is left half done."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=not broken, cancel_futures=True)
+            self.pool = None
+
+
+def _run_all(paths: list[str], job: Job, project: Project | None, workers: _Workers) -> Iterator[FileResult]:
+    """Every file's result, in order: from the cache when nothing it depends on changed.
+
+    A few files (what pre-commit passes) are read and pre-checked here, and
+    answered from the result cache; the project's wrapper names are looked
+    up only if a file needs them. A whole tree uses the pre-check outcomes
+    of the last run too (``run.json``): unchanged files are not even read.
+    """
+    if project is None or len(paths) < PARALLEL_THRESHOLD:
+        yield from _compute(paths, job, project, workers)
         return
-    done = 0
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_setup, initargs=(os.getpid(),))
+    record = RunRecord(project)
+    scan = project.scan
+    wrappers = record.wrappers if scan is not None and not scan.changed else None
+    if wrappers is None:
+        wrappers = _wrapper_names(project, job, workers)
+    project.index.preset_wrapper_names(wrappers)
+    job = dataclasses.replace(job, wrappers=wrappers)
+    known: dict[str, FileResult] = {}
+    if project.keep_results and not job.unused_noqa and not job.add_noqa:
+        stamps = _scanned_stamps(paths, project)
+        for path in paths:
+            found = _cached(path, job, project, record, stamps.get(path))
+            if found is not None:
+                known[path] = found
+    computed = _compute([path for path in paths if path not in known], job, project, workers)
+    outcomes: dict[str, tuple[Sequence[int], bool]] = {}
+    for path in paths:
+        result = known.get(path) or next(computed)
+        if result.stamp is not None and result.passed is not None:
+            outcomes[path] = (result.stamp, result.passed)
+        yield result
+    record.save(wrappers, outcomes)
+
+
+def _wrapper_names(project: Project, job: Job, workers: _Workers) -> tuple[str, ...]:
+    """The project's atomic wrappers: in the workers on a cold run, else in this process."""
+    scan = project.scan
+    candidates = [str(path) for path in scan.wrapper_candidates()] if scan is not None else []
+    if scan is None or not workers.wanted(scan.read) or len(candidates) < 2:
+        return project.index.wrapper_names()
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = workers.start()
+    names: set[str] = set()
     try:
-        chunk = max(1, min(16, len(paths) // (workers * 8)))
-        for result in pool.map(process, paths, [job] * len(paths), chunksize=chunk):
+        for found in pool.map(_worker_wrappers, candidates, [job] * len(candidates)):
+            names.update(found)
+    except BrokenProcessPool:
+        workers.close(broken=True)
+        return project.index.wrapper_names()
+    return tuple(sorted(names))
+
+
+def _scanned_stamps(paths: list[str], project: Project) -> dict[str, tuple[int, int]]:
+    """The stamps the project scan took a moment ago, for the files that are the project's."""
+    scan = project.scan
+    if scan is None:
+        return {}
+    root = str(scan.root)
+    here = os.getcwd() == root
+    stamps = {}
+    for path in paths:
+        if os.path.isabs(path):
+            relative = path[len(root) + 1 :] if path.startswith(root + os.sep) else ""
+        else:
+            relative = file_key(path) if here else ""
+        row = scan.facts.get(relative) if relative else None
+        if row is not None:
+            stamps[path] = (row[0], row[1])
+    return stamps
+
+
+def _cached(
+    path: str, job: Job, project: Project, record: RunRecord, stamp: tuple[int, int] | None
+) -> FileResult | None:
+    """The file's result from the last run, if nothing it depends on changed (None: check it)."""
+    if stamp is None:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None
+        stamp = (info.st_mtime_ns, info.st_size)
+    assert job.wrappers is not None
+    passed = record.passed(path, stamp, job.wrappers)
+    if passed is None:
+        return None
+    if not passed:
+        return FileResult(path, stamp=stamp, passed=False)
+    try:
+        findings = project.cached(path, True, stamp=stamp, read_text=lambda: _text_of(path))
+    except ParseError as error:
+        findings = [_error_finding(f"cannot parse: {error.message}", error.line, error.column)]
+    if findings is None or (job.mode != "check" and any(f.fixable for f in findings)):
+        return None
+    result = FileResult(path, findings, stamp=stamp, passed=True)
+    if job.keep_lines and findings:
+        result.lines = (_text_of(path) or "").splitlines()
+    return result
+
+
+def _text_of(path: str) -> str | None:
+    try:
+        return decode(read(path).data).text
+    except (FileError, SourceError):
+        return None
+
+
+def _compute(paths: list[str], job: Job, project: Project | None, workers: _Workers) -> Iterator[FileResult]:
+    if not workers.wanted(len(paths)):
+        for path in paths:
+            yield process(path, job, project)
+        return
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = workers.start()
+    done = 0
+    try:
+        chunk = max(1, min(16, len(paths) // (workers.size * 8)))
+        for result in pool.map(_worker_process, paths, [job] * len(paths), chunksize=chunk):
             done += 1
             yield result
     except BrokenProcessPool:
         # A worker died (a crash in native code, or killed): isolate the
         # files that were not finished, one process each, so one bad file
         # is reported instead of taking the run down.
-        pool.shutdown(wait=False, cancel_futures=True)
+        workers.close(broken=True)
         yield from _isolated(paths[done:], job)
-    finally:
-        # On Ctrl-C: drop what has not started; files being written finish
-        # their atomic replace (workers ignore SIGINT), none is left half done.
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _isolated(paths: list[str], job: Job) -> Iterable[FileResult]:
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     for path in paths:
         with ProcessPoolExecutor(max_workers=1, initializer=_worker_setup, initargs=(os.getpid(),)) as single:
             try:
-                yield single.submit(process, path, job).result()
+                yield single.submit(_worker_process, path, job).result()
             except BrokenProcessPool:
                 yield FileResult(path, [_error_finding("cannot parse: the parser crashed on this file")])
 
@@ -465,6 +738,51 @@ def _in_pre_commit() -> bool:
     return os.environ.get("PRE_COMMIT") == "1"
 
 
+def _open(
+    args: argparse.Namespace, config: Config, mode: str, files: list[str], workers: _Workers
+) -> tuple[Project | None, Job]:
+    """The project the files belong to, opened for this run: its cache, scan and settings."""
+    if not files:
+        return None, Job(
+            config, mode, args.show_source, add_noqa=args.add_noqa, unused_noqa=args.report_unused_noqa
+        )
+    root = project_root(_common_start(args.paths))
+    cache_dir = cache_directory(root, flag=args.cache_dir, no_cache=args.no_cache, config=config)
+    keep_results = cache_dir is not None
+    if cache_dir is None and workers.wanted(len(files)):
+        # Without a cache, the workers still share what they learn about the
+        # project's modules during the run (deleted at its end).
+        cache_dir = workers.scratch_directory()
+    project, notes = open_project(
+        root, config, cache_dir=cache_dir, mapper=workers.map, keep_results=keep_results
+    )
+    _print_notes(args, notes)
+    job = Job(
+        project.config,
+        mode,
+        args.show_source,
+        str(root),
+        cache_dir=str(cache_dir) if cache_dir is not None else None,
+        roots=tuple(str(path) for path in project.index.roots),
+        wrapper_files=tuple(str(path) for path in project.scan.wrapper_candidates())
+        if project.scan
+        else None,
+        task_bases=project.scan.task_bases() if project.scan else None,
+        keep_results=keep_results,
+        add_noqa=args.add_noqa,
+        unused_noqa=args.report_unused_noqa,
+    )
+    return project, job
+
+
+def _print_notes(args: argparse.Namespace, notes: list[str]) -> None:
+    """What the settings said is worth a line where a person reads it; under
+    pre-commit it would repeat once per batch (OC106 messages name it anyway)."""
+    if not args.quiet and (args.verbose or (sys.stderr.isatty() and not _in_pre_commit())):
+        for note in notes:
+            print(f"oncommit-fix: {note}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(argv)
@@ -489,17 +807,12 @@ def _main(argv: Sequence[str] | None) -> int:
         print("oncommit-fix: error: --add-noqa writes files; it cannot go with --check", file=sys.stderr)
         return 2
     try:
-        config, notes = resolve_config(args)
+        config, _ = resolve_config(args, settings=False)
     except ConfigError as error:
         print(f"oncommit-fix: configuration error: {error}", file=sys.stderr)
         return 2
     err_style = Style.for_stream(sys.stderr, args.color)
     batch = _in_pre_commit()
-    # What the settings said is worth a line where a person reads it; under
-    # pre-commit it would repeat once per batch (OC106 messages name it anyway).
-    if not args.quiet and (args.verbose or (sys.stderr.isatty() and not batch)):
-        for note in notes:
-            print(f"oncommit-fix: {note}", file=sys.stderr)
     missing = [p for p in args.paths if not os.path.lexists(p)]
     for path in missing:
         print(f"oncommit-fix: error: {path}: no such file or directory", file=sys.stderr)
@@ -517,28 +830,19 @@ def _main(argv: Sequence[str] | None) -> int:
     sources: dict[str, list[str]] = {}
     summary = RunSummary(mode, files=len(files))
     diffs: list[str] = []
+    workers = _Workers(args.jobs)
     try:
-        root = str(project_root(_common_start(args.paths))) if files else None
-        job = Job(
-            config,
-            mode,
-            args.show_source,
-            root,
-            use_cache=not args.no_cache,
-            add_noqa=args.add_noqa,
-            unused_noqa=args.report_unused_noqa,
-        )
-        index = _index(job)
-        if index is not None:
-            # Scanned here, once, rather than by every worker.
-            job = dataclasses.replace(job, wrappers=index.wrapper_names())
-        for result in _run_all(files, job, args.jobs):
+        project, job = _open(args, config, mode, files, workers)
+        for result in _run_all(files, job, project, workers):
             progress.step()
             located.extend(_gather(result, summary, sources, diffs))
     except KeyboardInterrupt:
+        workers.finish()
         progress.close()
         print("oncommit-fix: interrupted", file=sys.stderr)
         return 130
+    finally:
+        workers.finish()
     progress.close()
     if not _report(args, mode, located, sources, diffs):
         return 2

@@ -69,6 +69,9 @@ class Config:
     respect_gitignore: bool = True
     #: apply the exclusions to files named on the command line too (pre-commit)
     force_exclude: bool = False
+    #: where results and summaries are cached (None: ``.oncommit_cache`` at the
+    #: project root); no finding depends on it
+    cache_dir: str | None = None
 
     def selects(self, code: str) -> bool:
         """Whether ``code`` is on (``OC1`` selects every OC1xx code).
@@ -86,13 +89,18 @@ class Config:
         """This configuration with the ``per-file-ignores`` that match ``path`` applied."""
         if not self.per_file_ignores or path.startswith("<"):
             return self
-        codes = frozenset(
+        codes = tuple(
             code
             for pattern, ignored in self.per_file_ignores
             if matches_file(path, pattern)
             for code in ignored
         )
-        return dataclasses.replace(self, ignore=self.ignore | codes) if codes else self
+        if not codes:
+            return self
+        # After the selection, whatever it says (ruff's rule): a prefix here
+        # also removes a code the selection names in full.
+        kept = frozenset(code for code in RULES if self.selects(code) and not code.startswith(codes))
+        return dataclasses.replace(self, select=kept, ignore=frozenset())
 
 
 DEFAULT_CONFIG = Config()
@@ -219,6 +227,12 @@ def _per_file_ignores(key: str, value: object) -> tuple[tuple[str, tuple[str, ..
     return tuple(result)
 
 
+def _directory(key: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{key}: expected a directory path, got {value!r}")
+    return value.strip()
+
+
 def _atomic_requests(key: str, value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -289,6 +303,11 @@ KEYS = {
         "force_exclude",
         _boolean,
         "apply the exclusions to files named on the command line too, as pre-commit passes them",
+    ),
+    "cache-dir": (
+        "cache_dir",
+        _directory,
+        "where to cache results and module summaries (default: .oncommit_cache at the project root)",
     ),
 }
 
@@ -382,4 +401,9 @@ def load_pyproject(path: Path, base: Config = DEFAULT_CONFIG) -> Config:
         return base
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.{PYPROJECT_TABLE}] must be a table")
-    return config_from_mapping(table, f"{path} [tool.{PYPROJECT_TABLE}]", base, directory=path.parent)
+    config = config_from_mapping(table, f"{path} [tool.{PYPROJECT_TABLE}]", base, directory=path.parent)
+    if config.cache_dir is not None and ("cache-dir" in table or "cache_dir" in table):
+        # Relative to the file that says it, as ruff does.
+        directory = os.path.join(os.path.dirname(os.path.abspath(path)), os.path.expanduser(config.cache_dir))
+        config = dataclasses.replace(config, cache_dir=os.path.normpath(directory))
+    return config

@@ -431,7 +431,7 @@ class EnqueueRecognizer(Resolver):
         if self.is_configured(found, self.config.safe_deferrers):
             return OnCommit(callback, None, None, fixable_using=False)
         if deep:
-            summary = self.project_function(found)
+            summary = self.project_function(found, "deferrer")
             if summary is not None and summary.deferrer:
                 return OnCommit(callback, None, None, fixable_using=False)
         if not isinstance(found, str):

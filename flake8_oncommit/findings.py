@@ -9,11 +9,12 @@ the tree that was analysed, without parsing again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
-import libcst as cst
+if TYPE_CHECKING:  # annotations only: reading cached findings needs no parser
+    import libcst as cst
 
-from .names import Binding
+    from .names import Binding
 
 
 @dataclass(frozen=True, order=True)

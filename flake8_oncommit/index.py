@@ -6,106 +6,162 @@ know that the first opens a transaction, that the second is a Huey task (or
 a task whose delivery already waits for the commit) and that the third
 enqueues, the analysis asks this index about the qualified name.
 
-The index is lazy: a module is summarised (parsed and analysed once, by the
-same engine) only when a name from it is asked about in a place that
-matters: a ``with`` item or decorator, a call inside an atomic block. The
-summary is kept in memory and, unless ``--no-cache``, on disk under
-``<project>/.oncommit_cache/``, keyed by the file's size and mtime, the tool
-version and the configuration.
+Who owns it: the front end (a CLI run, a flake8 run, a library call) makes
+one index per project root per run and decides whether summaries are kept
+on disk (a :class:`~.cache.Store`); the engine hands it the summariser (the
+analysis, run in summary mode). Nothing here imports the analysis.
+
+The index is lazy: a module is summarised only when a name from it is asked
+about where a rule needs it (a ``with`` item, a decorator, a call inside an
+atomic block, a helper's chain), and only if its text mentions that name at
+all (a module that does not mention ``notify`` can neither define nor
+re-export it: no parse). A summary on disk is reused when its file is
+unchanged (size and mtime, else content hash) and so is every module it
+asked about (their summaries' digests).
+
+What a check asked is recorded (:meth:`ProjectIndex.begin`/``end``) so a
+cached result can be checked against the project later: see
+:mod:`.project`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import io
 import json
 import os
 import re
-from collections.abc import Callable
+import tokenize
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Optional
 
+from .cache import Store, cache_key, content_hash, entry_id
 from .config import Config
 from .files import FileError, discover, read
-from .names import module_name_of
+from .modules import module_name_of
 from .source import SourceError, decode
-from .summaries import SUMMARY_FORMAT, FunctionSummary, ModuleSummary
-from .version import __version__
+from .summaries import FunctionSummary, ModuleSummary
 
-CACHE_DIR = ".oncommit_cache"
 #: A def nested in a function (8 columns in): where decorators keep their wrapper.
 _NESTED_DEF = re.compile(rb"\n(?:        |\t\t)+def ")
 #: How far a chain of helpers is followed across modules.
 MAX_CHAIN = 5
 
+#: ``(text, config, filename, module name, index)`` -> the module's summary.
+Summariser = Callable[[str, Config, str, str, "ProjectIndex"], ModuleSummary]
+#: What an answer depended on, to check it again later:
+#: ``("name", module, "name:digest")``: what the module's summary says about
+#: that name (its function summary, alias, view or Task base class);
+#: ``("summary", module, digest)``, the digest None when there is no such
+#: module; ``("text", module, "need:name:mtime:size")``: the module's text
+#: alone settled the answer (see :meth:`ProjectIndex._shortcut`), the file
+#: then having that stamp (``-`` when there was no such module); or
+#: ``("fact", "task-bases", None)``: no project module overrides apply_async.
+Dep = tuple[str, str, Optional[str]]
 
-def _config_digest(config: Config) -> str:
-    """A stable key for the configuration (``repr`` of a frozenset is not)."""
-    fields = {
-        name: sorted(value) if isinstance(value, frozenset) else value for name, value in vars(config).items()
-    }
-    text = json.dumps({"version": __version__, "format": SUMMARY_FORMAT, "config": fields}, sort_keys=True)
+
+#: A Celery Task class whose sends wait for the commit defines its own ``apply_async``.
+_APPLY_ASYNC_DEF = re.compile(rb"\bdef\s+apply_async\b")
+
+
+def could_define_task_base(data: bytes) -> bool:
+    """Whether a module could define a commit-aware Task base class (one that overrides apply_async)."""
+    return _APPLY_ASYNC_DEF.search(data) is not None
+
+
+def _last_parts(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(name.rsplit(".", 1)[-1] for name in names if name)
+
+
+#: The words a module must contain for one of its functions to be a task or
+#: actor (every decorator that makes one is named by one of them), or to
+#: defer a callable like on_commit.
+_TASK_WORDS = ("task", "actor", "job")
+_DEFERRER_WORDS = ("on_commit",)
+
+
+def could_define_wrapper(data: bytes) -> bool:
+    """Whether a module's bytes could define an atomic wrapper (for :meth:`ProjectIndex.wrapper_names`)."""
+    return b"atomic" in data and (b"yield" in data or _NESTED_DEF.search(data) is not None)
+
+
+def summary_digest(summary: ModuleSummary | None) -> str | None:
+    if summary is None:
+        return None
+    text = json.dumps(summary.to_json(), sort_keys=True)
     return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    path: Path | None
+    summary: ModuleSummary | None
+    digest: str | None
+
+
+_MISSING = _Entry(None, None, None)
 
 
 class ProjectIndex:
     """Summaries of the project's modules, computed on first use.
 
-    The summaries are made by the engine's analysis, which registers itself
-    as :attr:`summariser` (so this module does not import the engine).
+    ``roots`` are directories modules are imported from besides ``root``
+    and ``root/src`` (a front end that walked the project passes all of
+    them, so answers do not depend on which files were checked first).
+    ``files`` are the project's Python files, for :meth:`wrapper_names`
+    (default: walked on first use).
     """
 
-    summariser: ClassVar[Callable[[str, Config, str, str, ProjectIndex], ModuleSummary] | None] = None
-
-    def __init__(self, root: Path, config: Config, *, use_cache: bool = True) -> None:
+    def __init__(
+        self,
+        root: Path,
+        config: Config,
+        summariser: Summariser,
+        *,
+        store: Store | None = None,
+        roots: Iterable[Path] = (),
+        files: Sequence[Path] | None = None,
+        task_bases: bool | None = None,
+    ) -> None:
         self.root = Path(os.path.abspath(root))
         self.config = config
+        self.summariser = summariser
+        self.store = store
+        #: where this project's entries for this configuration live in the store
+        self.key = f"{entry_id(str(self.root))[:12]}/{cache_key(config)}" if store is not None else ""
         self.roots: list[Path] = [self.root]
         if (self.root / "src").is_dir():
             self.roots.append(self.root / "src")
-        self.use_cache = use_cache
-        self._modules: dict[str, ModuleSummary | None] = {}
+        for directory in roots:
+            self.add_root(directory)
+        self._files = files
+        #: whether any project module could define a commit-aware Task base
+        #: (from the front end's scan; None: unknown, ask the summaries)
+        self._task_bases = None if task_bases is None else task_bases or bool(config.transactional_queues)
+        task_words = (*_TASK_WORDS, *_last_parts(config.transactional_queues))
+        deferrer_words = (*_DEFERRER_WORDS, *_last_parts(config.safe_deferrers))
+        self._words = {
+            "task": tuple(word.encode() for word in task_words),
+            "deferrer": tuple(word.encode() for word in deferrer_words),
+        }
+        self._modules: dict[str, _Entry] = {}
+        self._found: dict[tuple[str, int], Path | None] = {}
+        self._listings: dict[Path, frozenset[str]] = {}
+        self._stamps: dict[Path, list[int] | None] = {}
+        self._data: dict[Path, bytes | None] = {}
         self._wrapper_names: tuple[str, ...] | None = None
-        self._digest = _config_digest(config)
-        #: modules being summarised (innermost last) and what each asked about
-        self._stack: list[str] = []
-        self._deps: dict[str, set[str]] = {}
+        #: modules being summarised, innermost last (None: checking a stored entry)
+        self._stack: list[str | None] = []
+        #: what each module being summarised asked about
+        self._asked: dict[str, set[tuple[str, str, str | None]]] = {}
+        #: modules whose summary depends on the order of the run (an import cycle)
         self._tainted: set[str] = set()
-
-    # -- the project's atomic wrappers, for the text pre-check -------------------
-
-    def wrapper_names(self) -> tuple[str, ...]:
-        """Names of the project's atomic wrappers (computed once, then cached).
-
-        A file that opens its transactions with ``write_tx()`` mentions no
-        ``atomic``; the pre-check needs these names to let it through. Only
-        modules that could define a wrapper are summarised: they mention
-        ``atomic`` and either ``yield`` or a nested ``def``.
-        """
-        if self._wrapper_names is None:
-            names: set[str] = set()
-            for path in self._files():
-                try:
-                    # Not ``read_bytes()``: a FIFO named ``x.py`` would block it.
-                    data = read(str(path)).data
-                except FileError:
-                    continue
-                if b"atomic" not in data or not (b"yield" in data or _NESTED_DEF.search(data)):
-                    continue
-                module, root = module_name_of(path)
-                self.add_root(root)
-                summary = self.module(module) if module else None
-                if summary is not None:
-                    names.update(name for name, found in summary.functions.items() if found.wrapper)
-            self._wrapper_names = tuple(sorted(names))
-        return self._wrapper_names
-
-    def preset_wrapper_names(self, names: tuple[str, ...]) -> None:
-        """Names found by another process (the CLI scans once, before its workers)."""
-        self._wrapper_names = names
-
-    def _files(self) -> list[Path]:
-        return [Path(path) for path in discover([str(self.root)]) if path.endswith(".py")]
+        #: what the check in progress asked about (None: not recording)
+        self._recording: set[tuple[str, str, str | None]] | None = None
+        #: summaries computed (not loaded) by this index, for reports
+        self.parsed = 0
 
     # -- where modules live -------------------------------------------------------
 
@@ -115,37 +171,186 @@ class ProjectIndex:
             self.roots.append(directory)
 
     def _find(self, module: str) -> Path | None:
+        key = (module, len(self.roots))
+        if key not in self._found:
+            self._found[key] = self._locate(module)
+        return self._found[key]
+
+    def _locate(self, module: str) -> Path | None:
         parts = module.split(".")
         if not all(part.isidentifier() for part in parts):
             return None  # an unresolved relative import (``..models``) or no name at all
-        relative = Path(*parts)
+        relative = os.path.join(*parts)
         for root in self.roots:
-            for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
-                if candidate.is_file():
-                    return candidate
+            if not self._may_hold(root, parts[0]):
+                continue
+            base = os.path.join(root, relative)
+            for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+                if os.path.isfile(candidate):
+                    return Path(candidate)
         return None
+
+    def _may_hold(self, root: Path, top: str) -> bool:
+        """Whether ``root`` has an entry for the top package or module ``top`` (one listing per root)."""
+        names = self._listings.get(root)
+        if names is None:
+            try:
+                names = self._listings[root] = frozenset(os.listdir(root))
+            except OSError:
+                names = self._listings[root] = frozenset()
+        return top in names or f"{top}.py" in names
+
+    def _stamp(self, path: Path | None) -> list[int] | None:
+        """The file's [mtime_ns, size] (looked at once per run: files do not change under it)."""
+        if path is None:
+            return None
+        if path not in self._stamps:
+            self._stamps[path] = _stamp(path)
+        return self._stamps[path]
+
+    def _read(self, path: Path) -> bytes | None:
+        if path not in self._data:
+            try:
+                # Not ``read_bytes()``: a FIFO named ``x.py`` would block it.
+                self._data[path] = read(str(path)).data
+            except FileError:
+                self._data[path] = None
+        return self._data[path]
+
+    def _mentions(self, path: Path, name: str) -> bool:
+        """Whether the module's text mentions ``name`` (else it cannot bind it)."""
+        data = self._read(path)
+        if data is None:
+            return False
+        if name.isascii():
+            return name.encode() in data
+        try:
+            return name in decode(data).text
+        except SourceError:
+            return False
+
+    # -- the project's atomic wrappers, for the text pre-check -------------------
+
+    def wrapper_names(self) -> tuple[str, ...]:
+        """Names of the project's atomic wrappers (computed once, on first need).
+
+        A file that opens its transactions with ``write_tx()`` mentions no
+        ``atomic``; the pre-check needs these names to let it through. Only
+        modules that could define a wrapper are summarised: they mention
+        ``atomic`` and either ``yield`` or a nested ``def``.
+        """
+        if self._wrapper_names is None:
+            names: set[str] = set()
+            files = self._files if self._files is not None else self._walk()
+            self._stack.append(None)  # not what the check in progress asked
+            try:
+                for path in files:
+                    data = self._read(Path(os.path.abspath(path)))
+                    if data is None or not could_define_wrapper(data):
+                        continue
+                    module, root = module_name_of(path)
+                    self.add_root(root)
+                    summary = self.module(module) if module else None
+                    if summary is not None:
+                        names.update(name for name, found in summary.functions.items() if found.wrapper)
+            finally:
+                self._stack.pop()
+            self._wrapper_names = tuple(sorted(names))
+        return self._wrapper_names
+
+    def preset_wrapper_names(self, names: tuple[str, ...]) -> None:
+        """Names found by the front end (the CLI scans once, then hands them to its workers)."""
+        self._wrapper_names = names
+
+    def _walk(self) -> list[Path]:
+        return [Path(path) for path in discover([str(self.root)]) if path.endswith(".py")]
+
+    # -- what a check asked ---------------------------------------------------------
+
+    def begin(self) -> None:
+        """Start recording what the index is asked (one check)."""
+        self._recording = set()
+
+    def end(self) -> list[Dep] | None:
+        """What the check asked since :meth:`begin`; None if its answers depended on the run's order."""
+        asked, self._recording = self._recording, None
+        if asked is None:
+            return []
+        deps = self._resolve(asked)
+        return None if deps is None else sorted(deps, key=lambda dep: (dep[0], dep[1], dep[2] or ""))
+
+    def still_valid(self, deps: Iterable[Sequence[object]]) -> bool:
+        """Whether every dependency recorded earlier still holds (summaries are recomputed if stale)."""
+        self._stack.append(None)
+        try:
+            return all(self._holds(dep) for dep in deps)
+        finally:
+            self._stack.pop()
+
+    def _note(self, dep: tuple[str, str, str | None]) -> None:
+        if self._stack:
+            top = self._stack[-1]
+            if top is not None:
+                self._asked[top].add(dep)
+        elif self._recording is not None:
+            self._recording.add(dep)
+
+    def _resolve(self, asked: set[tuple[str, str, str | None]]) -> list[Dep] | None:
+        """Summary dependencies with their digests; None if one of them is tainted."""
+        deps: list[Dep] = []
+        for kind, module, value in asked:
+            if kind in ("summary", "name"):
+                if module in self._tainted or module not in self._modules:
+                    return None
+                summary = self._modules[module].summary
+                if kind == "summary":
+                    value = self._modules[module].digest
+                else:
+                    value = f"{value}:{_name_digest(summary, value or '')}"
+            deps.append((kind, module, value))
+        return deps
+
+    def _holds(self, dep: Sequence[object]) -> bool:
+        if len(dep) != 3:
+            return False
+        kind, module, value = dep
+        if not isinstance(module, str) or not (value is None or isinstance(value, str)):
+            return False
+        if kind == "text":
+            need, name, stamp = (value or "").split(":", 2) if (value or "").count(":") >= 2 else ("", "", "")
+            path = self._find(module)
+            if path is None:
+                return True
+            if stamp == _stamp_text(self._stamp(path)):
+                return True  # the same bytes give the same answer
+            return bool(need) and self._shortcut(path, name, need) is not None
+        if kind == "fact":
+            return module == "task-bases" and self._task_bases is False
+        if kind in ("summary", "name"):
+            if module in self._stack:
+                return False
+            entry = self._entry(module, note=False)
+            if module in self._tainted:
+                return False
+            if kind == "summary":
+                return entry.digest == value
+            name, _, digest = (value or "").partition(":")
+            return _name_digest(entry.summary, name) == digest
+        return False
 
     # -- summaries ------------------------------------------------------------------
 
     def module(self, module: str) -> ModuleSummary | None:
-        if self._stack:
-            self._deps.setdefault(self._stack[-1], set()).add(module)
-        if module in self._stack:
-            # An import cycle: the modules in it see each other unfinished, so
-            # what they conclude depends on where the run started: keep it
-            # for this run only, never on disk.
-            self._tainted.update(self._stack[self._stack.index(module) :])
-            return None
-        if module in self._modules:
-            return self._modules[module]
-        path = self._find(module)
-        summary = self._load(path, module) if path is not None else None
-        self._modules[module] = summary
-        return summary
+        return self._entry(module).summary
 
-    def function(self, qualified: str) -> FunctionSummary | None:
-        """The summary of a module-level function, following re-exports."""
-        found = self._definition(qualified)
+    def function(self, qualified: str, need: str = "") -> FunctionSummary | None:
+        """The summary of a module-level function, following re-exports.
+
+        ``need`` names the one field the caller reads (``"deferrer"``,
+        ``"task"``): None is then also returned, without parsing, when the
+        defining module's text shows that field can only be unset.
+        """
+        found = self._definition(qualified, need or "function")
         return found[0].functions.get(found[1]) if found is not None else None
 
     def _place(self, qualified: str, line: int) -> str | None:
@@ -167,23 +372,63 @@ class ProjectIndex:
 
     def commit_aware_task_base(self, qualified: str) -> bool:
         """Whether ``qualified`` names a project Task class whose ``apply_async`` waits for the commit."""
+        if self._task_bases is False:
+            # No module of the project overrides apply_async, and none is configured.
+            self._note(("fact", "task-bases", None))
+            return False
         found = self._definition(qualified)
         return found is not None and found[1] in found[0].commit_aware_task_bases
 
-    def _definition(self, qualified: str) -> tuple[ModuleSummary, str, str] | None:
+    def _definition(self, qualified: str, need: str = "") -> tuple[ModuleSummary, str, str] | None:
         """The summary of the module defining ``qualified`` (up to 3 re-exports away), its name there
         and the module's name."""
         for _ in range(4):
             if "." not in qualified:
                 return None
             module, name = qualified.rsplit(".", 1)
-            summary = self.module(module)
+            path = self._find(module)
+            if path is None or not self._mentions(path, name):
+                # Every name a module binds is written in it: nothing to parse.
+                self._note(("text", module, f"mention:{name}:{_stamp_text(self._stamp(path))}"))
+                return None
+            if need and self._shortcut(path, name, need) is not None:
+                self._note(("text", module, f"{need}:{name}:{_stamp_text(self._stamp(path))}"))
+                return None
+            # What is read here is what this name is: an edit elsewhere in
+            # the module changes nothing for whoever asked about it.
+            summary = self._entry(module, note=False).summary
+            self._note(("name", module, name))
             if summary is None:
                 return None
             alias = summary.aliases.get(name)
             if alias is None or alias == qualified:
                 return summary, name, module
             qualified = alias
+        return None
+
+    def _shortcut(self, path: Path, name: str, need: str) -> str | None:
+        """Why the module's text alone shows that ``name`` there answers nothing for ``need``.
+
+        ``"mention"``: the module does not mention it. ``"function"``: it
+        neither defines a function by that name nor can bind the name to
+        another module's (an import, an assignment): only calls, attributes
+        and a class use it. ``need``: the module defines the function itself,
+        and lacks every word that the needed field requires. None: the
+        summary must say.
+        """
+        data = self._read(path)
+        if data is None or not self._mentions(path, name):
+            return "mention"
+        if need not in ("function", "deferrer", "task"):
+            return None
+        uses = _uses(data, name)
+        if uses is None or "other" in uses:
+            return None
+        if "def" not in uses:
+            return "function"
+        words = self._words.get(need)
+        if words is not None and not any(word in data for word in words):
+            return need
         return None
 
     def chain(self, qualified: str) -> list[tuple[str, str | None]] | None:
@@ -209,59 +454,174 @@ class ProjectIndex:
 
     # -- computing and caching ----------------------------------------------------
 
-    def _cache_file(self, path: Path) -> Path:
-        key = hashlib.sha1(str(path).encode()).hexdigest()[:24]
-        return self.root / CACHE_DIR / "index" / f"{key}.json"
+    def _entry(self, module: str, *, note: bool = True) -> _Entry:
+        if note:
+            self._note(("summary", module, None))
+        if module in self._stack:
+            # An import cycle: the modules in it see each other unfinished, so
+            # what they conclude depends on where the run started: keep it
+            # for this run only, never on disk.
+            start = self._stack.index(module)
+            self._tainted.update(name for name in self._stack[start:] if name is not None)
+            return _MISSING
+        found = self._modules.get(module)
+        if found is None:
+            path = self._find(module)
+            found = _MISSING if path is None else self._load(path, module) or self._compute(path, module)
+            self._modules[module] = found
+        return found
 
-    def _stamp(self, path: Path | None) -> list[object]:
-        """What a cached summary depends on for one file: its size and mtime."""
-        if path is None:
-            return [None]
+    def _entry_name(self, path: Path, module: str) -> str:
+        return f"{self.key}/summaries/{entry_id(self._relative(path), module)}.json"
+
+    def _relative(self, path: Path) -> str:
         try:
-            info = path.stat()
-        except OSError:
-            return [None]
-        return [info.st_mtime_ns, info.st_size]
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
 
-    def _load(self, path: Path, module: str) -> ModuleSummary:
-        stamp = [*self._stamp(path), self._digest]
-        cache = self._cache_file(path)
-        if self.use_cache:
-            with contextlib.suppress(OSError, ValueError, TypeError, AssertionError, KeyError):
-                data = json.loads(cache.read_text(encoding="utf-8"))
-                # The summary also depends on the modules it asked about
-                # (a wrapper built on another module's wrapper).
-                fresh = data.get("stamp") == stamp and all(
-                    self._stamp(self._find(dep)) == dep_stamp for dep, dep_stamp in data["deps"]
-                )
-                if fresh:
-                    return ModuleSummary.from_json(data["summary"])
+    def _load(self, path: Path, module: str) -> _Entry | None:
+        """The stored summary, if its file and everything it asked about are unchanged."""
+        if self.store is None:
+            return None
+        name = self._entry_name(path, module)
+        data = self.store.read(name)
+        if data is None or data.get("path") != self._relative(path) or data.get("module") != module:
+            return None
+        contents: bytes | None = None
+        fresh = self._stamp(path) is not None and self._stamp(path) == data.get("stamp")
+        if not fresh:
+            contents = self._read(path)
+            if contents is None:
+                return None
+            if content_hash(contents) != data.get("hash") and code_hash(contents) != data.get("code"):
+                return None
+        deps = data.get("deps")
+        if not isinstance(deps, list) or not self.still_valid(deps):
+            return None
+        try:
+            summary_data = data["summary"]
+            assert isinstance(summary_data, dict)
+            summary = ModuleSummary.from_json(summary_data)
+        except (KeyError, TypeError, AssertionError, ValueError):
+            return None
+        digest = data.get("digest")
+        if not isinstance(digest, str):
+            return None
+        if not fresh and contents is not None:
+            # The same code under a new stamp (a touch, a checkout, a comment
+            # edited): the summary stands; remember the new stamp.
+            self.store.write(name, {**data, "stamp": self._stamp(path), "hash": content_hash(contents)})
+        return _Entry(path, summary, digest)
+
+    def _compute(self, path: Path, module: str) -> _Entry:
         self._stack.append(module)
+        self._asked[module] = set()
         try:
-            summary = self._summarise(path, module)
+            summary, contents = self._summarise(path, module)
         finally:
             self._stack.pop()
-        if self.use_cache and module not in self._tainted:
-            deps = [[dep, self._stamp(self._find(dep))] for dep in sorted(self._deps.get(module, ()))]
-            self._store(cache, {"stamp": stamp, "deps": deps, "summary": summary.to_json()})
-        return summary
+        asked = self._asked.pop(module)
+        self.parsed += 1
+        deps = None if module in self._tainted else self._resolve(asked)
+        if deps is None:
+            self._tainted.add(module)
+        digest = summary_digest(summary)
+        if self.store is not None and deps is not None and contents is not None:
+            self.store.write(
+                self._entry_name(path, module),
+                {
+                    "path": self._relative(path),
+                    "module": module,
+                    "stamp": self._stamp(path),
+                    "hash": content_hash(contents),
+                    "code": code_hash(contents),
+                    "deps": sorted(deps, key=lambda dep: (dep[0], dep[1], dep[2] or "")),
+                    "digest": digest,
+                    "summary": summary.to_json(),
+                },
+            )
+        return _Entry(path, summary, digest)
 
-    def _store(self, cache: Path, data: dict[str, object]) -> None:
-        with contextlib.suppress(OSError):
-            top = self.root / CACHE_DIR
-            if not top.exists():
-                top.mkdir(parents=True, exist_ok=True)
-                (top / ".gitignore").write_text("# created by flake8-oncommit\n*\n", encoding="utf-8")
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            temp = cache.with_suffix(f".{os.getpid()}.tmp")
-            temp.write_text(json.dumps(data), encoding="utf-8")
-            os.replace(temp, cache)
-
-    def _summarise(self, path: Path, module: str) -> ModuleSummary:
+    def _summarise(self, path: Path, module: str) -> tuple[ModuleSummary, bytes | None]:
+        contents = self._read(path)
+        if contents is None:
+            return ModuleSummary(), None
         try:
-            text = decode(read(str(path)).data).text
-        except (FileError, SourceError):
-            return ModuleSummary()
-        summariser = ProjectIndex.summariser
-        assert summariser is not None, "flake8_oncommit.engine registers the summariser"
-        return summariser(text, self.config, str(path), module, self)
+            text = decode(contents).text
+        except SourceError:
+            return ModuleSummary(), contents
+        return self.summariser(text, self.config, str(path), module, self), contents
+
+
+def _stamp(path: Path) -> list[int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return [info.st_mtime_ns, info.st_size]
+
+
+def _name_digest(summary: ModuleSummary | None, name: str) -> str:
+    """What a module's summary says about one of its names (see :meth:`ProjectIndex._definition`)."""
+    if summary is None:
+        return "-"
+    function = summary.functions.get(name)
+    said = [
+        summary.aliases.get(name),
+        asdict(function) if function is not None else None,
+        name in summary.view_classes,
+        name in summary.commit_aware_task_bases,
+    ]
+    return hashlib.sha1(json.dumps(said, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _stamp_text(stamp: list[int] | None) -> str:
+    return "-" if stamp is None else f"{stamp[0]}:{stamp[1]}"
+
+
+def code_hash(data: bytes) -> str | None:
+    """A hash of the module's tokens without comments and blank lines (None: it does not tokenize).
+
+    What a summary says depends on the code and on the lines it is on (OC105
+    chains name ``helpers.py:12``): a module whose comments changed on their
+    own lines' places keeps its summary without being parsed again; one
+    whose code moved to other lines does not.
+    """
+    digest = hashlib.sha1()
+    try:
+        for token in tokenize.tokenize(io.BytesIO(data).readline):
+            if token.type not in _INSIGNIFICANT:
+                digest.update(
+                    f"{token.type}\x00{token.start[0]}\x00{token.string}\x01".encode("utf-8", "surrogatepass")
+                )
+    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+    return digest.hexdigest()
+
+
+_INSIGNIFICANT = frozenset({tokenize.COMMENT, tokenize.NL, tokenize.ENCODING})
+
+
+#: What precedes a name where a statement defines it.
+_DEFINED = re.compile(rb"(?:\bdef|\bclass)\s+\Z")
+_ATTRIBUTE = re.compile(rb"\.\s*\Z")
+_CALLED = re.compile(rb"[ \t]*\(")
+
+
+def _uses(data: bytes, name: str) -> set[str] | None:
+    """How a module's text uses ``name``: ``def`` (a def or class statement names it), ``call``
+    (called on the same line, or an attribute), ``other`` (anything else: an import, an
+    assignment, an argument...). None when that cannot be told from bytes (a non-ASCII name)."""
+    if not name.isascii() or not name.isidentifier():
+        return None
+    found: set[str] = set()
+    for match in re.finditer(rb"(?<![\w])" + re.escape(name.encode()) + rb"(?![\w])", data):
+        before = data[max(0, match.start() - 40) : match.start()]
+        if _DEFINED.search(before):
+            found.add("def" if before.rstrip().endswith(b"def") else "class")
+        elif _ATTRIBUTE.search(before) or _CALLED.match(data, match.end()):
+            found.add("call")
+        else:
+            found.add("other")
+    return found

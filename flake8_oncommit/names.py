@@ -11,14 +11,15 @@ what it hides (a parameter named ``transaction`` is not Django's).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Union
 
 import libcst as cst
 
 from .queues.base import Kind
+# Path helpers kept light (no libcst) for the front ends; re-exported here.
+from .modules import absolute_name as absolute_name
+from .modules import module_name_of as module_name_of
 
 
 class Local:
@@ -31,6 +32,26 @@ class Local:
 
 
 LOCAL = Local()
+
+
+class ProjectCall(Local):
+    """A local holding what a function of another project module returned.
+
+    Nothing the analysis tracks, unless that function is an atomic wrapper
+    (``tx = write_tx(); with tx: ...``): the project index is asked only
+    if the name is used as a ``with`` item or decorator, not at every
+    assignment.
+    """
+
+    __slots__ = ("call", "qualified")
+
+    def __init__(self, qualified: str, call: cst.Call | None = None) -> None:
+        self.qualified = qualified
+        #: the call, for a wrapper whose database is one of its arguments
+        self.call = call
+
+    def __repr__(self) -> str:
+        return f"ProjectCall({self.qualified!r})"
 
 
 @dataclass(frozen=True)
@@ -227,31 +248,3 @@ def import_bindings(node: cst.Import | cst.ImportFrom) -> list[tuple[str, str]]:
             qualified = f"{module}.{name}"
         pairs.append((local, qualified))
     return pairs
-
-
-def module_name_of(path: Path) -> tuple[str, Path]:
-    """The dotted name a file is imported as, and the directory it is relative to.
-
-    Walks up while directories are packages (``__init__.py``), as the
-    interpreter's ``sys.path`` entry would see it.
-    """
-    path = Path(os.path.abspath(path))
-    parts = [path.stem] if path.stem != "__init__" else []
-    directory = path.parent
-    while (directory / "__init__.py").is_file() and directory.parent != directory:
-        parts.insert(0, directory.name)
-        directory = directory.parent
-    return ".".join(parts), directory
-
-
-def absolute_name(qualified: str, module: str, is_package: bool) -> str:
-    """``..core.tracing.x`` seen from ``module`` -> ``pkg.core.tracing.x``."""
-    if not qualified.startswith("."):
-        return qualified
-    level = len(qualified) - len(qualified.lstrip("."))
-    rest = qualified[level:]
-    package = module.split(".") if is_package else module.split(".")[:-1]
-    if level - 1 > len(package):
-        return qualified
-    base = package[: len(package) - (level - 1)]
-    return ".".join([*base, rest] if rest else base)

@@ -111,7 +111,9 @@ def _check_config_keys(options: Any) -> None:
             _fail(f"unknown option {option!r} in the flake8 configuration; known: {', '.join(sorted(known))}")
 
 
-def config_from_flake8(options: Any) -> Config:
+def config_from_flake8(options: Any, *, settings: bool = True) -> Config:
+    """The plugin's configuration from flake8's options; with ``settings``, completed from the
+    project's settings modules (the plugin does that itself, through its project scan)."""
     _check_config_keys(options)
     _bare_atomic_requests(options)
     base = _pyproject_config(options)
@@ -124,7 +126,8 @@ def config_from_flake8(options: Any) -> Config:
         config = config_from_mapping(values, "flake8 option", base)
     except ConfigError as error:
         _fail(str(error).replace("flake8 option: ", f"--{PREFIX}", 1))
-    config, _ = with_project_settings(config, project_root_of(options))
+    if settings:
+        config, _ = with_project_settings(config, project_root_of(options))
     return config
 
 

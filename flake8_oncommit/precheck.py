@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import re
 import sys
+from typing import TYPE_CHECKING
 
 from .config import Config
 from .libraries import NOT_PROJECT_PACKAGES
+
+if TYPE_CHECKING:
+    from .index import ProjectIndex
 
 #: Words present in any file where a transaction context can appear.
 _CONTEXT_WORDS = ("atomic", "on_commit", "ATOMIC_REQUESTS")

@@ -24,6 +24,7 @@ from .names import (
     LocalFunction,
     LocalInstance,
     Marker,
+    ProjectCall,
     import_bindings,
 )
 from .walk import iter_children, iter_descendants
@@ -32,8 +33,15 @@ from .walk import iter_children, iter_descendants
 class Recognizer(AtomicRecognizer, EnqueueRecognizer):
     """Answers "what is this node?" with the names of the module in view."""
 
-    def value_binding(self, value: cst.BaseExpression) -> Binding:
-        """What assigning ``value`` to a name makes the name mean."""
+    def value_binding(self, value: cst.BaseExpression, *, lazy: bool = True) -> Binding:
+        """What assigning ``value`` to a name makes the name mean.
+
+        ``lazy``: a call of another project module's function is bound as a
+        :class:`~.names.ProjectCall`, and the index asked only where the name
+        is used as a context manager or decorator. Module level is bound
+        eagerly (what a module-level name means may keep a later assignment
+        from overriding it).
+        """
         if isinstance(value, cst.Name) and self.names.lookup(value.value) is None:
             # ``x = None``, ``x = some_builtin``: nothing worth aliasing.
             return LOCAL
@@ -41,31 +49,44 @@ class Recognizer(AtomicRecognizer, EnqueueRecognizer):
             found = self.resolve(value)
             return found if found is not None else LOCAL
         if isinstance(value, cst.Call):
-            block = self.atomic_of(value)
+            block = self.atomic_of(value, project=not lazy)
             if block is not None:
                 return AtomicContext(block.using)
-            canvas = self.canvas_of(value)
-            if canvas is not None:
-                return canvas
-            cls = self.resolve(value.func)
-            if isinstance(cls, LocalClass):
-                return LocalInstance(cls.node)
-            if isinstance(cls, str):
-                if cls in lib.SIGNAL_CLASSES:
-                    return Marker("signal")
-                marker = self.value_marker(cls)
-                if marker is not None:
-                    return marker
-            return LOCAL
+            binding = self._call_binding(value)
+            if lazy:
+                found = self.resolve(value.func)
+                if self._ask_index(found) is not None and isinstance(found, str):
+                    if binding is LOCAL:
+                        return ProjectCall(found, value)
+                    block = self.atomic_of(value)  # a rare pair: ask now, as for module level
+                    if block is not None:
+                        return AtomicContext(block.using)
+            return binding
         if isinstance(value, cst.IfExp):
             for branch in (value.body, value.orelse):
-                binding = self.value_binding(branch)
+                binding = self.value_binding(branch, lazy=False)
                 if isinstance(binding, (AtomicContext, Canvas)):
                     return binding
             return LOCAL
         if isinstance(value, cst.BinaryOperation):
             canvas = self.canvas_of(value)
             return canvas if canvas is not None else LOCAL
+        return LOCAL
+
+    def _call_binding(self, value: cst.Call) -> Binding:
+        """What a call's result is, the project's atomic wrappers aside."""
+        canvas = self.canvas_of(value)
+        if canvas is not None:
+            return canvas
+        cls = self.resolve(value.func)
+        if isinstance(cls, LocalClass):
+            return LocalInstance(cls.node)
+        if isinstance(cls, str):
+            if cls in lib.SIGNAL_CLASSES:
+                return Marker("signal")
+            marker = self.value_marker(cls)
+            if marker is not None:
+                return marker
         return LOCAL
 
     def function_binding(self, node: cst.FunctionDef) -> Binding:
@@ -80,11 +101,11 @@ class Recognizer(AtomicRecognizer, EnqueueRecognizer):
         if isinstance(small, (cst.Import, cst.ImportFrom)):
             self.bind_import(small)
         elif isinstance(small, cst.Assign):
-            binding = self.value_binding(small.value)
+            binding = self.value_binding(small.value, lazy=False)
             for target in small.targets:
                 self.bind_target(target.target, binding)
         elif isinstance(small, cst.AnnAssign):
-            binding = self.value_binding(small.value) if small.value is not None else LOCAL
+            binding = self.value_binding(small.value, lazy=False) if small.value is not None else LOCAL
             self.bind_target(small.target, binding)
         elif isinstance(small, cst.AugAssign):
             self.bind_target(small.target, LOCAL)

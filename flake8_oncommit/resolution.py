@@ -68,10 +68,11 @@ class Resolver:
     def project_function(self, found: Binding | None, need: str = "") -> FunctionSummary | None:
         """What the project index knows about an imported function (None: nothing).
 
-        ``need`` names the one field the caller reads (``"deferrer"``, ``"task"``).
+        ``need`` names the one field the caller reads (``"deferrer"``, ``"task"``),
+        which lets the index skip modules that cannot set it (see :meth:`.ProjectIndex.function`).
         """
         index = self._ask_index(found)
-        return index.function(found) if index is not None and isinstance(found, str) else None
+        return index.function(found, need) if index is not None and isinstance(found, str) else None
 
     def project_commit_aware_task_base(self, qualified: str) -> bool:
         """Whether the project index knows ``qualified`` as a commit-aware Task class of another module."""

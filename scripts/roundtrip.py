@@ -68,12 +68,13 @@ from typing import Any
 import libcst as cst
 
 from flake8_oncommit import cli
+from flake8_oncommit.cache import CACHE_DIR
 from flake8_oncommit.config import Config, ConfigError
-from flake8_oncommit.engine import ParseError, check_text
+from flake8_oncommit.engine import ParseError, check_text, project_index
 from flake8_oncommit.files import TEMP_MARKER, discover, is_excluded_dir
 from flake8_oncommit.findings import BindEagerly, DeferCall, DeferStatement, FixPlan, PassCallable, SetUsing
 from flake8_oncommit.fix import compiles
-from flake8_oncommit.index import CACHE_DIR, ProjectIndex
+from flake8_oncommit.index import ProjectIndex
 from flake8_oncommit.positions import locate
 from flake8_oncommit.rules import PARSE_ERROR_CODE
 from flake8_oncommit.source import SourceError, decode, repair_legacy_async
@@ -894,7 +895,7 @@ def roundtrip(src: str, work: str, options: list[str], jobs: int) -> Report:
     # The project index the console script used, read from the untouched
     # source tree (the copy's other modules may be fixed by now); nothing is
     # cached there: the source tree is never written.
-    index = ProjectIndex(Path(src), config, use_cache=False)
+    index = project_index(Path(src), config)
     newer_syntax = compiled = 0
     diffs = []
     for rel in changed:

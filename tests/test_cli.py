@@ -242,16 +242,16 @@ def test_an_internal_error_on_one_file_is_reported_and_the_run_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A bug of the tool on one file: OC000 for that file, untouched; the others still fixed."""
-    from flake8_oncommit import cli
+    from flake8_oncommit import cli, engine
 
-    real_check = cli.check_text
+    real_analyse = engine.analyse_text
 
     def flaky(text: str, *args: object, **kwargs: object) -> object:
         if "explode" in text:
             raise ValueError("boom")
-        return real_check(text, *args, **kwargs)  # type: ignore[arg-type]
+        return real_analyse(text, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(cli, "check_text", flaky)
+    monkeypatch.setattr(engine, "analyse_text", flaky)
     bad = tmp_path / "bad.py"
     bad.write_text("# explode\n" + BAD)
     good = tmp_path / "good.py"

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from flake8_oncommit import check_source
+from flake8_oncommit.cache import CACHE_DIR, Store
 from flake8_oncommit.config import Config
-from flake8_oncommit.index import CACHE_DIR, ProjectIndex
+from flake8_oncommit.engine import project_index
+from flake8_oncommit.index import ProjectIndex
 from flake8_oncommit.names import absolute_name, module_name_of
 
 SCRIPT = Path(sys.executable).with_name("oncommit-fix")
@@ -38,6 +40,11 @@ def place(order):
     with traced_atomic():
         send_email.delay(order.pk)
 """
+
+
+def cached_index(project: Path) -> ProjectIndex:
+    """An index keeping its summaries in the project's default cache directory."""
+    return project_index(project, Config(), store=Store(project / CACHE_DIR))
 
 
 @pytest.fixture
@@ -80,22 +87,46 @@ def test_wrapper_in_another_module(project: Path) -> None:
 
 
 def test_cache_is_written_reused_and_refreshed(project: Path) -> None:
-    index = ProjectIndex(project, Config())
+    index = cached_index(project)
     assert index.function("shop.core.tracing.traced_atomic").wrapper  # type: ignore[union-attr]
+    assert index.parsed == 1
     cache = project / CACHE_DIR
-    files = list((cache / "index").glob("*.json"))
+    files = list(cache.glob("*/*/summaries/*.json"))
     assert len(files) == 1
     assert (cache / ".gitignore").read_text().endswith("*\n")
+    assert (cache / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
     # A new index reads the cache (the source is not parsed again).
     stamp = files[0].stat().st_mtime_ns
-    assert ProjectIndex(project, Config()).function("shop.core.tracing.traced_atomic") is not None
+    again = cached_index(project)
+    assert again.function("shop.core.tracing.traced_atomic") is not None
+    assert again.parsed == 0
     assert files[0].stat().st_mtime_ns == stamp
     # Editing the module invalidates it.
     tracing = project / "shop" / "core" / "tracing.py"
     tracing.write_text(TRACING.replace("with transaction.atomic():", "if True:"))
     later = time.time() + 5
     os.utime(tracing, (later, later))
-    assert ProjectIndex(project, Config()).function("shop.core.tracing.traced_atomic") is None
+    assert cached_index(project).function("shop.core.tracing.traced_atomic") is None
+
+
+def test_a_touched_module_is_recognised_by_its_content(project: Path) -> None:
+    """A new mtime with the same bytes (a checkout, a touch) costs a hash, not a parse."""
+    assert cached_index(project).function("shop.core.tracing.traced_atomic") is not None
+    tracing = project / "shop" / "core" / "tracing.py"
+    later = time.time() + 5
+    os.utime(tracing, (later, later))
+    touched = cached_index(project)
+    assert touched.function("shop.core.tracing.traced_atomic") is not None
+    assert touched.parsed == 0
+
+
+def test_a_name_the_module_does_not_mention_is_answered_without_parsing(project: Path) -> None:
+    index = project_index(project, Config())
+    index.begin()
+    assert index.function("shop.core.tracing.create_order") is None
+    [(kind, module, value)] = index.end() or [None]  # type: ignore[misc]
+    assert (kind, module, value.split(":")[:2]) == ("text", "shop.core.tracing", ["mention", "create_order"])
+    assert index.parsed == 0
 
 
 def test_no_cache_flag_writes_nothing(project: Path) -> None:
@@ -105,7 +136,7 @@ def test_no_cache_flag_writes_nothing(project: Path) -> None:
     assert proc.returncode == 1 and "OC101" in proc.stdout
     assert not (project / CACHE_DIR).exists()
     proc = subprocess.run([str(SCRIPT), "--check", "shop"], cwd=project, capture_output=True, text=True)
-    assert proc.returncode == 1 and (project / CACHE_DIR / "index").is_dir()
+    assert proc.returncode == 1 and (project / CACHE_DIR / "CACHEDIR.TAG").is_file()
 
 
 def test_flake8_uses_the_project(project: Path) -> None:
@@ -121,7 +152,7 @@ def test_flake8_uses_the_project(project: Path) -> None:
 def test_cycles_and_missing_modules_are_harmless(project: Path) -> None:
     (project / "shop" / "a.py").write_text("from shop.b import g\n\n\ndef f():\n    g()\n")
     (project / "shop" / "b.py").write_text("from shop.a import f\n\n\ndef g():\n    f()\n")
-    index = ProjectIndex(project, Config(), use_cache=False)
+    index = project_index(project, Config())
     assert index.chain("shop.a.f") is None
     assert index.function("shop.missing.h") is None
     assert index.function("nodots") is None
@@ -226,12 +257,12 @@ def test_a_cached_summary_is_refreshed_when_a_module_it_used_changes(project: Pa
         "from contextlib import contextmanager\n\nfrom shop.core.tracing import traced_atomic\n\n\n"
         "@contextmanager\ndef retry_tx():\n    with traced_atomic():\n        yield\n"
     )
-    assert ProjectIndex(project, Config()).function("shop.retry.retry_tx").wrapper  # type: ignore[union-attr]
+    assert cached_index(project).function("shop.retry.retry_tx").wrapper  # type: ignore[union-attr]
     tracing = project / "shop" / "core" / "tracing.py"
     tracing.write_text(TRACING.replace("with transaction.atomic():", "if True:"))
     later = time.time() + 5
     os.utime(tracing, (later, later))
-    refreshed = ProjectIndex(project, Config()).function("shop.retry.retry_tx")
+    refreshed = cached_index(project).function("shop.retry.retry_tx")
     assert refreshed is not None and not refreshed.wrapper
 
 

@@ -1,0 +1,410 @@
+"""The cache of results and module summaries: same results warm as cold, never stale.
+
+A warm result must equal a cold one on every fixture, and after any change
+that could alter it: a helper module, a settings module, the configuration,
+the tool's version. Tests that prove the cache is consulted at all plant a
+wrong finding in it and watch it come out (same key) or not (another key).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from fixture_format import FIXTURES, all_fixtures
+
+from flake8_oncommit import check_source, engine
+from flake8_oncommit.cache import CACHE_DIR, ENV_CACHE_DIR, ENV_NO_CACHE
+from flake8_oncommit.cli import main
+from flake8_oncommit.config import config_from_mapping
+
+SCRIPT = Path(sys.executable).with_name("oncommit-fix")
+FIXTURE_LIST = [fixture for fixture in all_fixtures()]
+
+
+class Parses:
+    """Counts the analyses the engine runs (a cached answer runs none)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        real = engine.analyse_text
+
+        def counting(*args: object, **kwargs: object) -> object:
+            self.count += 1
+            return real(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(engine, "analyse_text", counting)
+
+
+def test_fixtures_give_the_same_findings_cold_and_warm(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every fixture through the library API: without a cache, filling one, answered from it."""
+    parses = Parses(monkeypatch)
+    cache = tmp_path / "cache"
+    analysed = 0
+    for fixture in FIXTURE_LIST:
+        config = config_from_mapping(fixture.config, fixture.name)
+        where = {"config": config, "filename": str(fixture.path), "project_root": FIXTURES}
+        cold = check_source(fixture.text, **where)  # type: ignore[arg-type]
+        filling = check_source(fixture.text, cache_dir=cache, **where)  # type: ignore[arg-type]
+        before = parses.count
+        warm = check_source(fixture.text, cache_dir=cache, **where)  # type: ignore[arg-type]
+        assert cold == filling == warm, fixture.name
+        assert parses.count == before, f"{fixture.name}: analysed again although nothing changed"
+        analysed += before > 0
+    assert analysed > 40
+    assert not (FIXTURES / CACHE_DIR).exists(), "the library API wrote into the project"
+
+
+def copy_fixtures(tmp_path: Path) -> Path:
+    tree = tmp_path / "tree"
+    shutil.copytree(FIXTURES, tree, ignore=shutil.ignore_patterns("*.fixed", CACHE_DIR))
+    (tree / "manage.py").write_text("")
+    return tree
+
+
+def run(tree: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SCRIPT), "--check", "-q", "--format", "json", *args],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize("options", [[], ["--atomic-requests=true", "--jobs=2"]], ids=["default", "views"])
+def test_the_cli_on_the_fixtures_is_the_same_cold_and_warm(tmp_path: Path, options: list[str]) -> None:
+    tree = copy_fixtures(tmp_path)
+    cold = run(tree, "--no-cache", *options, ".")
+    assert not (tree / CACHE_DIR).exists()
+    filling = run(tree, *options, ".")
+    warm = run(tree, *options, ".")
+    assert (tree / CACHE_DIR / "CACHEDIR.TAG").is_file()
+    assert (tree / CACHE_DIR / ".gitignore").read_text().splitlines()[-1] == "*"
+    findings = json.loads(cold.stdout)["findings"]
+    assert len(findings) > 100
+    assert cold.stdout == filling.stdout == warm.stdout
+    assert cold.returncode == filling.returncode == warm.returncode == 1
+
+
+# --------------------------------------------------------------------------
+# A small project whose every part can be edited between runs.
+
+HELPERS = """\
+from shop.tasks import ship
+
+
+def notify(order):
+    {body}
+"""
+
+VIEWS = """\
+from django.db import transaction
+
+from shop.helpers import notify
+from shop.tasks import ship
+
+
+def place(request, order):
+    with transaction.atomic():
+        order.save()
+        notify(order)
+    ship.delay(order.pk)
+
+
+def pay(order):
+    with transaction.atomic():
+        ship.delay(order.pk)
+"""
+
+TASKS = """\
+from celery import shared_task
+
+
+@shared_task
+def ship(pk):
+    return pk
+"""
+
+JOBS = """\
+from django.db import transaction
+from django_q.tasks import async_task
+
+
+def enqueue(order):
+    with transaction.atomic():
+        async_task("shop.tasks.ship", order.pk)
+"""
+
+
+#: What the small project holds, as ``check`` reports it.
+ALL = ["./shop/jobs.py:7 OC101", "./shop/views.py:10 OC105", "./shop/views.py:16 OC101"]
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    (root / "shop").mkdir(parents=True)
+    (root / "manage.py").write_text("")
+    (root / "shop" / "__init__.py").write_text("")
+    (root / "shop" / "tasks.py").write_text(TASKS)
+    (root / "shop" / "helpers.py").write_text(HELPERS.format(body="ship.delay(order.pk)"))
+    (root / "shop" / "views.py").write_text(VIEWS)
+    (root / "shop" / "jobs.py").write_text(JOBS)
+    (root / "shop" / "settings.py").write_text('DATABASES = {"default": {"ENGINE": "x"}}\n')
+    return root
+
+
+def check(root: Path, *args: str) -> list[str]:
+    """``oncommit-fix --check`` in-process: the findings as ``file:line CODE``."""
+    return _check(root, False, *args)
+
+
+def _check(root: Path, cold: bool, *args: str) -> list[str]:
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            cache = ["--no-cache"] if cold else []
+            main(["--check", "-q", "--jobs", "1", "--format", "json", *cache, *args, "."])
+    finally:
+        os.chdir(cwd)
+    return [f"{f['path']}:{f['line']} {f['code']}" for f in json.loads(out.getvalue())["findings"]]
+
+
+def same_as_cold(root: Path, *args: str) -> list[str]:
+    warm = check(root, *args)
+    assert warm == _check(root, True, *args)
+    return warm
+
+
+def later(path: Path) -> None:
+    """A new mtime, whatever the file system's resolution."""
+    stamp = time.time() + 10
+    os.utime(path, (stamp, stamp))
+
+
+def test_editing_a_helper_module_is_seen_by_its_callers(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parses = Parses(monkeypatch)
+    assert same_as_cold(shop) == ALL
+    helper = shop / "shop" / "helpers.py"
+    helper.write_text(HELPERS.format(body="return order"))
+    later(helper)
+    parses.count = 0
+    assert check(shop) == ["./shop/jobs.py:7 OC101", "./shop/views.py:16 OC101"]
+    assert parses.count == 1, "views.py calls the helper: checked again; jobs.py does not: from the cache"
+    assert same_as_cold(shop) == ["./shop/jobs.py:7 OC101", "./shop/views.py:16 OC101"]
+    helper.write_text(HELPERS.format(body="ship.delay(order.pk)"))
+    later(helper)
+    assert same_as_cold(shop) == ALL
+
+
+def test_a_comment_in_a_helper_costs_no_check_of_its_callers(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    check(shop)
+    parses = Parses(monkeypatch)
+    helper = shop / "shop" / "helpers.py"
+    helper.write_text(helper.read_text() + "# a comment\n")
+    later(helper)
+    assert check(shop) == ALL
+    assert parses.count == 0
+
+
+def test_a_new_function_in_a_helper_costs_no_check_of_callers_of_another(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a caller asked about one name of a module is kept per name, not per module."""
+    check(shop)
+    parses = Parses(monkeypatch)
+    helper = shop / "shop" / "helpers.py"
+    helper.write_text(helper.read_text() + "\n\ndef other(order):\n    ship.delay(order.pk)\n")
+    later(helper)
+    assert check(shop) == ALL
+    assert parses.count == 0
+    assert same_as_cold(shop) == ALL
+
+
+def test_a_touched_tree_is_not_checked_again(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    check(shop)
+    parses = Parses(monkeypatch)
+    for path in (shop / "shop").glob("*.py"):
+        later(path)
+    assert check(shop) == ALL
+    assert parses.count == 0
+
+
+def test_editing_the_settings_changes_the_configuration(shop: Path) -> None:
+    settings = shop / "shop" / "settings.py"
+    before = same_as_cold(shop, "--atomic-requests=auto")
+    assert "./shop/views.py:11 OC106" not in before
+    settings.write_text('DATABASES = {"default": {"ENGINE": "x", "ATOMIC_REQUESTS": True}}\n')
+    later(settings)
+    assert "./shop/views.py:11 OC106" in same_as_cold(shop, "--atomic-requests=auto")
+    # django-q's ORM broker makes its jobs wait for the commit.
+    assert "./shop/jobs.py:7 OC101" in same_as_cold(shop)
+    settings.write_text(settings.read_text() + 'Q_CLUSTER = {"name": "shop", "orm": "default"}\n')
+    later(settings)
+    assert "./shop/jobs.py:7 OC101" not in same_as_cold(shop)
+
+
+def test_editing_the_configuration_changes_the_results(shop: Path) -> None:
+    assert "./shop/views.py:16 OC101" in same_as_cold(shop)
+    pyproject = shop / "pyproject.toml"
+    pyproject.write_text('[tool.flake8-oncommit]\ntransactional-queues = ["shop.tasks.ship"]\n')
+    assert same_as_cold(shop) == ["./shop/jobs.py:7 OC101"]
+    (shop / "pyproject.toml").write_text('[tool.flake8-oncommit]\nselect = ["OC105"]\n')
+    assert same_as_cold(shop) == ["./shop/views.py:10 OC105"]
+
+
+def plant(cache: Path, code: str) -> int:
+    """Replace every stored finding with a made-up one; how many entries were changed."""
+    planted = 0
+    for entry in cache.glob("*/*/results/*.json"):
+        data = json.loads(entry.read_text())
+        if data["findings"]:
+            data["findings"] = [[1, 0, code, "planted", 1, 0, False, None]]
+            entry.write_text(json.dumps(data))
+            planted += 1
+    return planted
+
+
+def test_a_stored_result_is_used_only_under_the_same_version(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    check(shop)
+    assert plant(shop / CACHE_DIR, "OC999") == 2
+    assert check(shop) == ["./shop/jobs.py:1 OC999", "./shop/views.py:1 OC999"]  # the cache is consulted
+    monkeypatch.setattr("flake8_oncommit.cache.__version__", "99.0")
+    assert check(shop) == ALL
+
+
+def test_a_stored_result_is_not_used_for_an_edited_file(shop: Path) -> None:
+    check(shop)
+    plant(shop / CACHE_DIR, "OC999")
+    views = shop / "shop" / "views.py"
+    views.write_text("\n" + VIEWS)
+    later(views)
+    assert "./shop/views.py:17 OC101" in check(shop)
+
+
+# --------------------------------------------------------------------------
+# Where the cache lives
+
+
+def test_cache_dir_flag_environment_and_key(
+    shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ENV_CACHE_DIR, raising=False)
+    check(shop, "--cache-dir", str(tmp_path / "flag"))
+    assert (tmp_path / "flag" / "CACHEDIR.TAG").is_file() and not (shop / CACHE_DIR).exists()
+    monkeypatch.setenv(ENV_CACHE_DIR, str(tmp_path / "env"))
+    check(shop)
+    assert (tmp_path / "env" / "CACHEDIR.TAG").is_file() and not (shop / CACHE_DIR).exists()
+    check(shop, "--cache-dir", str(tmp_path / "flag2"))  # the flag wins
+    assert (tmp_path / "flag2").is_dir()
+    monkeypatch.delenv(ENV_CACHE_DIR)
+    (shop / "pyproject.toml").write_text('[tool.flake8-oncommit]\ncache-dir = "build/oncommit"\n')
+    check(shop)
+    assert (shop / "build" / "oncommit" / "CACHEDIR.TAG").is_file() and not (shop / CACHE_DIR).exists()
+    monkeypatch.setenv(ENV_NO_CACHE, "1")
+    shutil.rmtree(shop / "build")
+    check(shop)
+    assert not (shop / "build").exists()
+
+
+def test_no_cache_outside_a_project(tmp_path: Path) -> None:
+    """A tree without a root marker (site-packages, a download) gets no cache of its own."""
+    tree = tmp_path / "lib" / "site-packages" / "pkg"
+    tree.mkdir(parents=True)
+    (tree / "mod.py").write_text(VIEWS)
+    found = check(tree)
+    assert found == ["./mod.py:16 OC101"]
+    assert list(tmp_path.rglob(CACHE_DIR)) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0 if hasattr(os, "geteuid") else False, reason="root writes anyway")
+def test_a_read_only_tree_is_checked_without_a_cache(shop: Path) -> None:
+    for directory in (shop / "shop", shop):
+        directory.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        assert check(shop) == same_as_cold(shop)
+        assert not (shop / CACHE_DIR).exists()
+    finally:
+        for directory in (shop, shop / "shop"):
+            directory.chmod(stat.S_IRWXU)
+
+
+def test_an_unwritable_cache_directory_is_not_an_error(shop: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    assert check(shop, "--cache-dir", str(blocker / "cache")) == same_as_cold(shop)
+
+
+def test_a_corrupt_cache_is_ignored(shop: Path) -> None:
+    check(shop)
+    for entry in (shop / CACHE_DIR).rglob("*.json"):
+        entry.write_text("{not json")
+    assert check(shop) == same_as_cold(shop)
+
+
+# --------------------------------------------------------------------------
+# The library API and flake8
+
+
+def test_the_library_api_sees_an_edited_helper(shop: Path, tmp_path: Path) -> None:
+    views = shop / "shop" / "views.py"
+    where = {"filename": str(views), "project_root": shop}
+    helper = shop / "shop" / "helpers.py"
+    for cache_dir in (None, tmp_path / "cache"):
+        helper.write_text(HELPERS.format(body="ship.delay(order.pk)"))
+        later(helper)
+        assert [f.code for f in check_source(VIEWS, cache_dir=cache_dir, **where)] == ["OC105", "OC101"]  # type: ignore[arg-type]
+        helper.write_text(HELPERS.format(body="return order"))
+        later(helper)
+        assert [f.code for f in check_source(VIEWS, cache_dir=cache_dir, **where)] == ["OC101"]  # type: ignore[arg-type]
+    assert not (shop / CACHE_DIR).exists()
+    assert (tmp_path / "cache" / "CACHEDIR.TAG").is_file()
+
+
+@pytest.mark.heavy
+def test_flake8_shares_one_cache_between_runs_and_workers(shop: Path) -> None:
+    command = [sys.executable, "-m", "flake8", "--select=OC", "--jobs=2", "shop"]
+    no_cache = {**os.environ, ENV_NO_CACHE: "1"}
+    cold = subprocess.run(command, cwd=shop, capture_output=True, text=True, env=no_cache)
+    assert not (shop / CACHE_DIR).exists()
+    filling = subprocess.run(command, cwd=shop, capture_output=True, text=True)
+    assert (shop / CACHE_DIR / "CACHEDIR.TAG").is_file()
+    plant(shop / CACHE_DIR, "OC999")
+    planted = subprocess.run(command, cwd=shop, capture_output=True, text=True)
+    assert "OC999 planted" in planted.stdout  # answered from the cache
+    assert sorted(cold.stdout.splitlines()) == sorted(filling.stdout.splitlines())
+    assert "shop/views.py:10:9: OC105" in cold.stdout
+
+
+@pytest.mark.heavy
+def test_a_warm_run_does_not_import_the_parser(shop: Path) -> None:
+    check(shop)
+    probe = (
+        "import sys, contextlib, io\n"
+        "from flake8_oncommit.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['--check', '-q', '.'])\n"
+        "print('libcst' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=shop, capture_output=True, text=True)
+    assert proc.stdout.strip() == "False", proc.stderr
