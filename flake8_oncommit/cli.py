@@ -283,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
         "safe-deferrers",
         "transactional-queues",
         "read-only-databases",
+        "side-effects",
     ):
         parser.add_argument(f"--{key}", metavar="NAMES", help=f"{KEYS[key][2]} (comma-separated)")
     parser.add_argument(

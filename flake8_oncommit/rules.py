@@ -27,6 +27,8 @@ class Rule:
     fixable: bool
     #: the setting that switches the rule on, for opt-in rules
     opt_in: str | None = None
+    #: when that setting turns the rule on, for the reference table
+    switched: str = ""
     options: tuple[str, ...] = ()
 
 
@@ -256,6 +258,7 @@ _add(
         fix="As OC101. `@transaction.non_atomic_requests` on a view exempts it.",
         fixable=True,
         opt_in="atomic-requests",
+        switched="`atomic-requests`, default `auto`: on when the settings turn ATOMIC_REQUESTS on",
         options=("atomic-requests",),
     )
 )
@@ -284,6 +287,144 @@ _add(
         ),
         fix="Not automatic: decide what the project wants, then move the key into DATABASES.",
         fixable=False,
+    )
+)
+
+_add(
+    Rule(
+        code="OC108",
+        name="mail-in-atomic",
+        message=(
+            "{call} sends mail inside {where} before commit; if the transaction rolls back, the mail tells "
+            "of data that never existed - defer it with transaction.on_commit()"
+        ),
+        summary="Mail is sent inside an atomic block, before the commit.",
+        why=(
+            "The mail leaves at once. If the transaction then rolls back (a later error, a failed "
+            "constraint), the recipient was told of an order, an account or a password reset that "
+            "does not exist; a link in it points at a row that is not there. Django's documentation "
+            "gives an email notification as an example for on_commit()."
+        ),
+        bad=(
+            "from django.core.mail import send_mail\n"
+            "\n"
+            "@transaction.atomic\n"
+            "def register(form):\n"
+            "    user = form.save()\n"
+            '    send_mail("Welcome", render_welcome(user), None, [user.email])\n'
+        ),
+        good=(
+            "from django.core.mail import send_mail\n"
+            "\n"
+            "@transaction.atomic\n"
+            "def register(form):\n"
+            "    user = form.save()\n"
+            "    transaction.on_commit(\n"
+            '        partial(send_mail, "Welcome", render_welcome(user), None, [user.email])\n'
+            "    )\n"
+        ),
+        fix=(
+            "As OC101: the call becomes `transaction.on_commit(partial(send_mail, ...))`, its "
+            "arguments evaluated where they were, under the same behavioural contract (not "
+            "fixable when its result is used, under a handler that would no longer see its "
+            "errors, or when an argument is changed later). Off by default (`side-effects = "
+            "mail`): measured on real projects, most mail sent in a transaction went through a "
+            "backend that queues it (django-post-office, django-mailer) or told of committed data."
+        ),
+        fixable=True,
+        opt_in="side-effects",
+        switched="off unless `side-effects` includes `mail`",
+        options=("side-effects",),
+    )
+)
+
+_add(
+    Rule(
+        code="OC109",
+        name="cache-in-atomic",
+        message=(
+            "{call} changes the cache inside {where} before commit; a concurrent request can cache the "
+            "old data again, and a rollback leaves it wrong - defer it with transaction.on_commit()"
+        ),
+        summary="Django's cache is invalidated (or written) inside an atomic block, before the commit.",
+        why=(
+            "`cache.delete(key)` inside the transaction: a concurrent request misses the cache, "
+            "reads the old row (the new one is not committed yet) and caches it again; after the "
+            "commit the cache serves stale data until it expires. On a rollback, a cache written "
+            "in the block holds what never happened."
+        ),
+        bad=(
+            "from django.core.cache import cache\n"
+            "\n"
+            "@transaction.atomic\n"
+            "def rename(product, name):\n"
+            "    product.name = name\n"
+            "    product.save()\n"
+            '    cache.delete(f"product:{product.pk}")\n'
+        ),
+        good=(
+            "from django.core.cache import cache\n"
+            "\n"
+            "@transaction.atomic\n"
+            "def rename(product, name):\n"
+            "    product.name = name\n"
+            "    product.save()\n"
+            '    transaction.on_commit(partial(cache.delete, f"product:{product.pk}"))\n'
+        ),
+        fix=(
+            "As OC101: `transaction.on_commit(partial(cache.delete, key))`. Invalidations "
+            "(`delete`, `delete_many`, `clear`, `delete_pattern`, `incr_version`, `decr_version`) "
+            "on `django.core.cache.cache` or `caches[...]` are reported by default; writes (`set`, "
+            "`add`, `set_many`, `get_or_set`, `incr`, `decr`, `touch`) only with `side-effects = "
+            "cache-writes`: on real code they were read-through fills and stamps written on purpose. "
+            "Through a helper of the module (up to three calls deep), the finding names the chain "
+            "and the fix belongs in the helper."
+        ),
+        fixable=True,
+        opt_in="side-effects",
+        switched="invalidations on by default, `side-effects = cache`; writes with `cache-writes`",
+        options=("side-effects",),
+    )
+)
+
+_add(
+    Rule(
+        code="OC110",
+        name="http-in-atomic",
+        message=(
+            "{call} sends an HTTP {method} inside {where}; the remote change stays if the transaction rolls "
+            "back - move it after the commit (transaction.on_commit, or a task deferred with it)"
+        ),
+        summary="An outbound HTTP request that changes remote state is made inside an atomic block.",
+        why=(
+            "The remote service acts at once: it charges a card, creates an account, posts a "
+            "message. If the transaction rolls back, the remote side keeps the change and the local "
+            "database forgets it. The request also holds the transaction (and its locks) open while "
+            "it waits."
+        ),
+        bad=(
+            "@transaction.atomic\n"
+            "def subscribe(user, plan):\n"
+            "    sub = Subscription.objects.create(user=user, plan=plan)\n"
+            '    requests.post(BILLING_URL, json={"user": user.pk, "plan": plan.code})\n'
+        ),
+        good=(
+            "def subscribe(user, plan):\n"
+            "    with transaction.atomic():\n"
+            "        sub = Subscription.objects.create(user=user, plan=plan)\n"
+            '    requests.post(BILLING_URL, json={"user": user.pk, "plan": plan.code})\n'
+        ),
+        fix=(
+            "Not automatic: the response is usually used. Move the request after the block, or "
+            "into a task sent with `transaction.on_commit()`. POST, PUT, PATCH and DELETE through "
+            "`requests`/`httpx` (functions, sessions, clients) and `urlopen` with data are reported; "
+            "GET/HEAD, a method chosen at run time and credential exchanges (token, login URLs, a "
+            "`grant_type` body) are not. Off by default (`side-effects = http`)."
+        ),
+        fixable=False,
+        opt_in="side-effects",
+        switched="off unless `side-effects` includes `http`",
+        options=("side-effects",),
     )
 )
 

@@ -67,6 +67,9 @@ from flake8_oncommit.fix import fix_text
 from flake8_oncommit.index import ProjectIndex
 from flake8_oncommit.libraries import READ_ONLY_ALIAS
 
+#: The codes whose fix defers the call with ``on_commit`` (jobs, mail, cache).
+DEFERRING_CODES = ("OC101", "OC106", "OC108", "OC109")
+
 #: Method and function names that hand a job to a broker: with a failing
 #: broker these raise :class:`BrokerDown`.
 SEND_NAMES = frozenset(
@@ -260,7 +263,7 @@ class World:
         frame: types.FrameType | None = sys._getframe(2)
         while frame is not None:
             if frame.f_code.co_filename == self.filename:
-                intent = self.intent_at(instruction_span(frame), "OC101", "OC102", "OC106")
+                intent = self.intent_at(instruction_span(frame), "OC102", *DEFERRING_CODES)
                 if intent is not None:
                     return intent
             frame = frame.f_back
@@ -1107,6 +1110,6 @@ def fix_with_intents(
         if isinstance(raw.fix, BindEagerly):
             names = raw.fix.bound_names
         elif not isinstance(raw.fix, (PassCallable, SetUsing)):
-            assert raw.code in ("OC101", "OC106"), raw.code
+            assert raw.code in DEFERRING_CODES, raw.code
         intents.append(Intent(finding.code, _span(lines, finding), names))
     return outcome.text, intents

@@ -22,7 +22,7 @@ LAYERS: dict[str, int] = {}
 for _layer, _names in enumerate(
     [
         # 0: data: the tables, the catalogue, what summaries and findings are
-        "version rules libraries summaries errors queues queues.base queues.celery queues.django_q "
+        "version rules libraries summaries errors effects queues queues.base queues.celery queues.django_q "
         "queues.django_tasks queues.dramatiq queues.huey queues.post_request_task queues.procrastinate "
         "queues.rq",
         # 1: reading, decoding and the basic types
@@ -30,10 +30,11 @@ for _layer, _names in enumerate(
         # 2: the pre-check, parsing, the project and its settings
         "precheck parsing index cache scan project settings_values settings_scan",
         # 3: the analysis context: recognisers and the walk
-        "resolution atomic enqueues recognize views planning where callgraph context deferral",
+        "resolution atomic enqueues side_effects recognize views planning where callgraph context deferral",
         # 4: the rules
         "checks checks.base checks.called_enqueue checks.enqueue_in_block checks.helper_chain "
-        "checks.late_binding checks.no_effect checks.settings checks.wrong_database",
+        "checks.late_binding checks.no_effect checks.settings checks.wrong_database checks.side_effect "
+        "checks.mail checks.cache checks.http",
         # 5: one module's analysis, the fix and its verification
         "analysis engine imports fix",
         # 6: writing and reporting, the front ends, the test-suite guard

@@ -12,12 +12,16 @@ from __future__ import annotations
 from ..config import Config
 from ..queues import WORDS as QUEUE_WORDS
 from .base import Check
+from .cache import CacheInBlock
 from .called_enqueue import CalledEnqueue
 from .enqueue_in_block import EnqueueInBlock
 from .helper_chain import HelperChain
+from .http import HttpInBlock
 from .late_binding import LateBinding
+from .mail import MailInBlock
 from .no_effect import AtomicWithoutEffect
 from .settings import TopLevelAtomicRequests
+from .side_effect import SideEffectInBlock
 from .wrong_database import WrongDatabase
 
 #: Every rule, in the order they observe each event.
@@ -28,13 +32,25 @@ CHECKS: tuple[type[Check], ...] = (
     WrongDatabase,
     HelperChain,
     TopLevelAtomicRequests,
+    MailInBlock,
+    CacheInBlock,
+    HttpInBlock,
     AtomicWithoutEffect,
 )
 
 
 def selected(config: Config) -> tuple[type[Check], ...]:
-    """The rules ``config`` turns on."""
-    return tuple(check for check in CHECKS if any(config.selects(code) for code in check.codes))
+    """The rules ``config`` turns on (a side-effect rule also needs its kind in ``side-effects``)."""
+    return tuple(
+        check
+        for check in CHECKS
+        if any(config.selects(code) for code in check.codes)
+        and (not issubclass(check, SideEffectInBlock) or _effects_on(check, config))
+    )
+
+
+def _effects_on(check: type[SideEffectInBlock], config: Config) -> bool:
+    return any(kind.value in config.side_effects for kind in check.kinds)
 
 
 def words(config: Config) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ import libcst as cst
 if TYPE_CHECKING:
     from ..context import Context
     from ..enqueues import Enqueue, OnCommit
+    from ..side_effects import SideEffect
 
 
 class Check:
@@ -39,6 +40,9 @@ class Check:
 
     def on_settings_assignment(self, target: cst.BaseExpression) -> None:
         """A module- or class-level assignment in a settings module."""
+
+    def on_side_effect(self, node: cst.Call, effect: SideEffect) -> None:
+        """A call that sends mail, touches Django's cache or writes over HTTP (not inside ``on_commit``)."""
 
     def finish(self) -> None:
         """After the walk (findings that need the whole module)."""
