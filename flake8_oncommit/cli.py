@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
     from .engine import check_text
     from .fix import FixError, fix_text
+    from .index import ProjectIndex
 
 
 def _load_engine() -> None:
@@ -228,8 +229,11 @@ def _process(path: str, job: Job, project: Project | None) -> FileResult:
         except ParseError as error:
             result.findings = [_error_finding(f"cannot parse: {error.message}", error.line, error.column)]
             return result
-        if cached is not None and not job.unused_noqa and not job.add_noqa and (
-            mode == "check" or not any(f.fixable for f in cached)
+        if (
+            cached is not None
+            and not job.unused_noqa
+            and not job.add_noqa
+            and (mode == "check" or not any(f.fixable for f in cached))
         ):
             result.findings = cached
             return result
@@ -375,6 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
         "safe-deferrers",
         "transactional-queues",
         "read-only-databases",
+        "side-effects",
     ):
         parser.add_argument(f"--{key}", metavar="NAMES", help=f"{KEYS[key][2]} (comma-separated)")
     parser.add_argument(

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .effects import DEFAULT_EFFECTS, Effect
 from .patterns import matches_file
 from .rules import DEFAULT_SELECT, RULES
 
@@ -51,6 +52,8 @@ class Config:
     transactional_queues: frozenset[str] = frozenset()
     #: database aliases (literals or dotted names) that are read replicas
     read_only_databases: frozenset[str] = frozenset()
+    #: the side effects besides jobs to report (OC108 mail, OC109 cache, OC110 http)
+    side_effects: frozenset[str] = frozenset(effect.value for effect in DEFAULT_EFFECTS)
     style: str = "partial"
     #: "false", "true" or "auto" (resolved to true/false per project)
     atomic_requests: str = "auto"
@@ -84,6 +87,13 @@ class Config:
             return False
         ignored = max((len(prefix) for prefix in self.ignore if code.startswith(prefix)), default=-1)
         return selected > ignored
+
+    def enables(self, code: str) -> bool:
+        """Whether the rule ``code`` runs: selected, and for a side-effect rule, its kind named."""
+        rule = RULES.get(code)
+        if not self.selects(code):
+            return False
+        return rule is None or not rule.effects or bool(rule.effects & self.side_effects)
 
     def for_path(self, path: str) -> Config:
         """This configuration with the ``per-file-ignores`` that match ``path`` applied."""
@@ -160,6 +170,15 @@ def _aliases(key: str, value: object) -> frozenset[str]:
     for name in names:
         if not re.match(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", name):
             raise ConfigError(f"{key}: {name!r} is not a database alias or dotted name")
+    return frozenset(names)
+
+
+def _effects(key: str, value: object) -> frozenset[str]:
+    names = _as_list(key, value)
+    known = [effect.value for effect in Effect]
+    for name in names:
+        if name not in known:
+            raise ConfigError(f"{key}: unknown side effect {name!r} (known: {', '.join(known)})")
     return frozenset(names)
 
 
@@ -275,6 +294,12 @@ KEYS = {
         "read_only_databases",
         _aliases,
         "database aliases (or dotted names such as settings.REPLICA_DB) whose atomic blocks cannot write",
+    ),
+    "side-effects": (
+        "side_effects",
+        _effects,
+        "side effects besides jobs to report: mail (OC108), cache, cache-writes (OC109), http (OC110); "
+        "default: cache",
     ),
     "style": ("style", _style, "fix style: partial (default) or celery"),
     "atomic-requests": (

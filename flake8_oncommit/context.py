@@ -173,6 +173,7 @@ class Context:
         self._on_commit_call = _handlers(self.checks, "on_commit_call")
         self._on_no_effect = _handlers(self.checks, "on_atomic_without_effect")
         self._on_settings = _handlers(self.checks, "on_settings_assignment")
+        self._on_side_effect = _handlers(self.checks, "on_side_effect")
 
     # -- entry point ---------------------------------------------------------
 
@@ -475,7 +476,8 @@ class Context:
             self.walk(item.item)
             block = self.rec.atomic_of(item.item)
             if item.asname is not None:
-                self.rec.bind_target(item.asname.name, LOCAL)
+                # ``with httpx.Client() as client``: a session's ``__enter__`` returns itself.
+                self.rec.bind_target(item.asname.name, self.rec.effect_marker(item.item) or LOCAL)
                 if isinstance(item.asname.name, cst.Name) and self.rec.is_exit_stack(item.item):
                     stacks.append(item.asname.name.value)
             if block is not None:
@@ -659,7 +661,13 @@ class Context:
                     handler(node, enqueue)
                 self.calls.note_enqueue(node, self.describe(node), deep=deep)
             else:
-                self.calls.note_call(node)
+                effect = self.rec.effect_of(node) if self._on_side_effect else None
+                if effect is not None:
+                    for handler in self._on_side_effect:
+                        handler(node, effect)
+                    self.calls.note_effect(node, effect.kind, self.describe(node))
+                else:
+                    self.calls.note_call(node)
         self.walk_children(node)
 
     # -- OC101/OC106: enqueues in a block ----------------------------------------

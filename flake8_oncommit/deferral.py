@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 Plan = tuple["DeferCall | DeferStatement | None", "str | None"]
 
 
-def plan_deferral(ctx: Context, node: cst.Call, enqueue: Enqueue, block: AtomicBlock) -> Plan:
+def plan_deferral(ctx: Context, node: cst.Call, block: AtomicBlock, enqueue: Enqueue | None = None) -> Plan:
     """How to defer the send without changing anything else, or why not (see :mod:`.planning`)."""
     if node is not ctx.statement_value:
         value = ctx.statement_value
@@ -56,7 +56,7 @@ def plan_deferral(ctx: Context, node: cst.Call, enqueue: Enqueue, block: AtomicB
     plan = DeferCall(
         call=node,
         using=block.using,
-        celery_twin=enqueue.celery_twin,
+        celery_twin=enqueue.celery_twin if enqueue is not None else None,
         site=ctx.site(),
         legacy_async=ctx.is_legacy_async(node),
     )

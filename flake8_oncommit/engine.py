@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .analysis import Analysis, Analyzer, analyse, summarise
+from .analysis import Analysis, analyse, summarise_module
 from .cache import Store
 from .config import DEFAULT_CONFIG, Config
 from .findings import Finding, RawFinding
@@ -20,7 +20,8 @@ from .names import module_name_of
 from .noqa import NoqaFilter, file_is_excluded
 from .parsing import MAX_DEPTH, ParseError, check_depth, parse
 from .positions import locate
-from .precheck import passes_precheck
+from .precheck import could_have_findings, rule_words
+from .precheck import passes_precheck as _passes_precheck
 from .rules import RULES
 from .summaries import ModuleSummary
 
@@ -64,7 +65,7 @@ def check_text(
     modules are understood too. Raises :class:`ParseError` when the text
     cannot be parsed.
     """
-    if not passes_precheck(text, config, index):
+    if not _passes_precheck(text, config, index):
         return CheckResult(text)
     if honour_noqa and excluded_by_noqa(text):
         return CheckResult(text)
@@ -85,13 +86,9 @@ def passes_precheck(
     text: str, config: Config, wrappers: tuple[str, ...] = (), *, project: bool = False
 ) -> bool:
     """The text pre-check (:mod:`.precheck`) with the words of the rules ``config`` enables."""
-    return could_have_findings(text, config, wrappers, project=project, words=_words(config))
+    return could_have_findings(text, config, wrappers, project=project, words=rule_words(config))
 
 
-@functools.lru_cache(maxsize=32)
-def _words(config: Config) -> tuple[str, ...]:
-    """The enabled rules' pre-check words (a configuration is frozen: computed once)."""
-    return rule_words(config)
 #: A ``# flake8: noqa`` file reports nothing.
 excluded_by_noqa = file_is_excluded
 

@@ -389,7 +389,10 @@ class EnqueueRecognizer(Resolver):
             return None  # calling a Celery/RQ/Dramatiq task directly runs it inline
         if not isinstance(func, cst.Attribute):
             return None
-        summary = self.project_function(self.resolve(func.value), "task")
+        receiver = self.resolve(func.value)
+        if self.is_configured(receiver, self.config.transactional_queues):
+            return Enqueue(Kind.TRANSACTIONAL)  # a task the configuration says waits for the commit
+        summary = self.project_function(receiver, "task")
         if summary is None or summary.task is None:
             return None
         kind = Kind(summary.task)

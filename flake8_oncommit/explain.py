@@ -21,6 +21,7 @@ _EXAMPLE = {
     "where": "transaction.atomic() opened at line 12",
     "kind": "an async def",
     "name": "renew",
+    "method": "POST",
 }
 
 PSEUDO_CODES = {
@@ -41,6 +42,17 @@ PSEUDO_CODES = {
 _EXAMPLE_FOR = {
     "OC105": {"call": "notify()"},
     "OC106": {"where": "the request transaction (ATOMIC_REQUESTS, shop/settings.py:40)"},
+    "OC108": {"call": "send_mail()"},
+    "OC109": {"call": "cache.delete()"},
+    "OC110": {"call": "requests.post()"},
+}
+
+#: What switches an opt-in rule on, per setting.
+_OPT_IN = {
+    "atomic-requests": "On when `atomic-requests` is `true`, or `auto` (the default) finds it on in the "
+    "project's settings.",
+    "side-effects": "On when `side-effects` names its kind (default: `cache`): `mail` for OC108, "
+    "`cache` (invalidations) and `cache-writes` for OC109, `http` for OC110.",
 }
 
 
@@ -53,11 +65,7 @@ def rule_section(code: str) -> list[str]:
     rule = RULES[code]
     out = [f"## {code}", "", f"`{rule.name}`: {rule.summary}", ""]
     if rule.opt_in:
-        out += [
-            f"On when `{rule.opt_in}` is `true`, or `auto` (the default) finds it on in the project's "
-            "settings.",
-            "",
-        ]
+        out += [_OPT_IN[rule.opt_in], ""]
     out += [
         "Message:",
         "",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from .effects import PACKAGES as EFFECT_PACKAGES
 from .queues import PACKAGES as QUEUE_PACKAGES
 
 #: The atomic decorator / context manager.
@@ -26,31 +27,35 @@ READ_ONLY_ALIAS = re.compile(
 )
 
 #: Top-level packages that are never the project's own: the index is not asked.
-NOT_PROJECT_PACKAGES = QUEUE_PACKAGES | frozenset(
-    {
-        "django",
-        "rest_framework",
-        "ninja",
-        "ninja_extra",
-        "redis",
-        "typing",
-        "functools",
-        "contextlib",
-        "os",
-        "sys",
-        "re",
-        "json",
-        "logging",
-        "datetime",
-        "collections",
-        "itertools",
-        "uuid",
-        "decimal",
-        "multiprocessing",
-        "concurrent",
-        "asyncio",
-        "threading",
-    }
+NOT_PROJECT_PACKAGES = (
+    QUEUE_PACKAGES
+    | EFFECT_PACKAGES
+    | frozenset(
+        {
+            "django",
+            "rest_framework",
+            "ninja",
+            "ninja_extra",
+            "redis",
+            "typing",
+            "functools",
+            "contextlib",
+            "os",
+            "sys",
+            "re",
+            "json",
+            "logging",
+            "datetime",
+            "collections",
+            "itertools",
+            "uuid",
+            "decimal",
+            "multiprocessing",
+            "concurrent",
+            "asyncio",
+            "threading",
+        }
+    )
 )
 
 #: Modules whose objects' ``apply_async``/``enqueue``... queue nothing (thread and process pools).

@@ -16,10 +16,10 @@ from typing import Union
 
 import libcst as cst
 
-from .queues.base import Kind
 # Path helpers kept light (no libcst) for the front ends; re-exported here.
 from .modules import absolute_name as absolute_name
 from .modules import module_name_of as module_name_of
+from .queues.base import Kind
 
 
 class Local:

@@ -137,4 +137,4 @@ def _reported_by_flake8(options: Any, config: Config) -> Config:
     except Exception:  # flake8's internals moved: analyse everything, flake8 still filters
         return config
     # The configuration's own selection (pyproject, per flake8's --select) is already in ``reported``.
-    return dataclasses.replace(config, select=reported, ignore=())
+    return dataclasses.replace(config, select=reported, ignore=frozenset())

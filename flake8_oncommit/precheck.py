@@ -11,12 +11,14 @@ Substring tests on the raw text answer that in microseconds; a false
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from typing import TYPE_CHECKING
 
 from .config import Config
 from .libraries import NOT_PROJECT_PACKAGES
+from .rules import RULES
 
 if TYPE_CHECKING:
     from .index import ProjectIndex
@@ -64,7 +66,7 @@ def could_have_findings(
 ) -> bool:
     """False only when ``text`` certainly holds no finding under ``config``.
 
-    ``words`` are the enabled rules' own (:func:`.checks.words`): a file
+    ``words`` are the enabled rules' own (:func:`rule_words`): a file
     must mention one. ``wrappers`` are the names of the project's own
     atomic wrappers (from the project index): a file using one needs no
     ``atomic`` of its own. With ``project`` (a project index is at hand), a
@@ -79,3 +81,39 @@ def could_have_findings(
     if any(word in text for word in words):
         return True
     return project and config.selects("OC105") and imports_from_the_project(text)
+
+
+def rule_words(config: Config) -> tuple[str, ...]:
+    """What a file must mention (besides a transaction) for a rule ``config`` enables to find anything.
+
+    The rules' own words (their catalogue entries), and what ``config`` adds:
+    its enqueue functions and methods name sends too.
+    """
+    return _rule_words(config)
+
+
+@functools.lru_cache(maxsize=32)
+def _rule_words(config: Config) -> tuple[str, ...]:
+    # A configuration is frozen: computed once for each.
+    found = [word for code, rule in RULES.items() if config.enables(code) for word in rule.words]
+    if any(config.enables(code) for code in ("OC101", "OC105", "OC106")):
+        found += [name.rsplit(".", 1)[-1] for name in config.enqueue_functions if name]
+        found += list(config.enqueue_methods)
+    return tuple(dict.fromkeys(found))
+
+
+def passes_precheck(text: str, config: Config, index: ProjectIndex | None) -> bool:
+    """The pre-check with the enabled rules' words, asking for the project's wrapper names only
+    when they decide.
+
+    Wrapper names only add words, so a file that passes without them passes
+    with them: most files never need the (project-wide) list.
+    """
+    words = rule_words(config)
+    project = index is not None
+    if could_have_findings(text, config, project=project, words=words):
+        return True
+    if index is None:
+        return False
+    wrappers = index.wrapper_names()
+    return bool(wrappers) and could_have_findings(text, config, wrappers, project=project, words=words)

@@ -27,10 +27,11 @@ from .names import (
     ProjectCall,
     import_bindings,
 )
+from .side_effects import EffectRecognizer
 from .walk import iter_children, iter_descendants
 
 
-class Recognizer(AtomicRecognizer, EnqueueRecognizer):
+class Recognizer(AtomicRecognizer, EnqueueRecognizer, EffectRecognizer):
     """Answers "what is this node?" with the names of the module in view."""
 
     def value_binding(self, value: cst.BaseExpression, *, lazy: bool = True) -> Binding:
@@ -62,6 +63,8 @@ class Recognizer(AtomicRecognizer, EnqueueRecognizer):
                     if block is not None:
                         return AtomicContext(block.using)
             return binding
+        if isinstance(value, (cst.Subscript, cst.Dict)):
+            return self.effect_marker(value) or LOCAL
         if isinstance(value, cst.IfExp):
             for branch in (value.body, value.orelse):
                 binding = self.value_binding(branch, lazy=False)
@@ -84,7 +87,7 @@ class Recognizer(AtomicRecognizer, EnqueueRecognizer):
         if isinstance(cls, str):
             if cls in lib.SIGNAL_CLASSES:
                 return Marker("signal")
-            marker = self.value_marker(cls)
+            marker = self.value_marker(cls) or self.effect_marker(value)
             if marker is not None:
                 return marker
         return LOCAL

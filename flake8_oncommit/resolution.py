@@ -29,6 +29,7 @@ from .names import (
 )
 from .queues import LIBRARIES, Kind
 from .summaries import FunctionSummary
+from .walk import string_value as string_value
 
 if TYPE_CHECKING:
     from .index import ProjectIndex
@@ -208,13 +209,6 @@ def using_argument(call: cst.Call) -> cst.BaseExpression | None:
     """``using`` of ``atomic(using=None, savepoint=True, durable=False)``."""
     found = argument(call, "using", 0)
     return found.value if found is not None else None
-
-
-def string_value(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.SimpleString):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
 
 
 def alias_text(module: cst.Module, node: cst.BaseExpression | None) -> str | None:

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .effects import WORDS as EFFECT_WORDS
+from .effects import Effect
+from .queues import WORDS as QUEUE_WORDS
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -27,7 +31,15 @@ class Rule:
     fixable: bool
     #: the setting that switches the rule on, for opt-in rules
     opt_in: str | None = None
+    #: when that setting turns the rule on, for the reference table
+    switched: str = ""
     options: tuple[str, ...] = ()
+    #: what a file must mention, besides a transaction, for the rule to find
+    #: anything: the text pre-check lets through only files with a word of an
+    #: enabled rule (a rule without words would never run)
+    words: tuple[str, ...] = ()
+    #: a side-effect rule: the ``side-effects`` kinds of which one turns it on
+    effects: frozenset[str] = frozenset()
 
 
 RULES: dict[str, Rule] = {}
@@ -93,6 +105,7 @@ _add(
             "read-only-databases",
             "style",
         ),
+        words=QUEUE_WORDS,
     )
 )
 
@@ -122,6 +135,7 @@ _add(
         ),
         fixable=True,
         options=("enqueue-functions", "enqueue-methods"),
+        words=("on_commit",),
     )
 )
 
@@ -154,6 +168,7 @@ _add(
             "reported as not fixable."
         ),
         fixable=True,
+        words=("on_commit",),
     )
 )
 
@@ -190,6 +205,7 @@ _add(
             "(a literal, or the same expression text)."
         ),
         fixable=True,
+        words=("on_commit",),
     )
 )
 
@@ -225,6 +241,7 @@ _add(
         ),
         fixable=False,
         options=("enqueue-functions", "enqueue-methods", "safe-deferrers"),
+        words=(*QUEUE_WORDS, "send"),
     )
 )
 
@@ -256,7 +273,9 @@ _add(
         fix="As OC101. `@transaction.non_atomic_requests` on a view exempts it.",
         fixable=True,
         opt_in="atomic-requests",
+        switched="`atomic-requests`, default `auto`: on when the settings turn ATOMIC_REQUESTS on",
         options=("atomic-requests",),
+        words=QUEUE_WORDS,
     )
 )
 
@@ -284,6 +303,151 @@ _add(
         ),
         fix="Not automatic: decide what the project wants, then move the key into DATABASES.",
         fixable=False,
+        words=("ATOMIC_REQUESTS",),
+    )
+)
+
+_add(
+    Rule(
+        code="OC108",
+        name="mail-in-atomic",
+        message=(
+            "{call} sends mail inside {where} before commit; if the transaction rolls back, the mail tells "
+            "of data that never existed - defer it with transaction.on_commit()"
+        ),
+        summary="Mail is sent inside an atomic block, before the commit.",
+        why=(
+            "The mail leaves at once. If the transaction then rolls back (a later error, a failed "
+            "constraint), the recipient was told of an order, an account or a password reset that "
+            "does not exist; a link in it points at a row that is not there. Django's documentation "
+            "gives an email notification as an example for on_commit()."
+        ),
+        bad=(
+            "from django.core.mail import send_mail\n"
+            "\n"
+            "@transaction.atomic\n"
+            "def register(form):\n"
+            "    user = form.save()\n"
+            '    send_mail("Welcome", render_welcome(user), None, [user.email])\n'
+        ),
+        good=(
+            "from django.core.mail import send_mail\n"
+            "\n"
+            "@transaction.atomic\n"
+            "def register(form):\n"
+            "    user = form.save()\n"
+            "    transaction.on_commit(\n"
+            '        partial(send_mail, "Welcome", render_welcome(user), None, [user.email])\n'
+            "    )\n"
+        ),
+        fix=(
+            "As OC101: the call becomes `transaction.on_commit(partial(send_mail, ...))`, its "
+            "arguments evaluated where they were, under the same behavioural contract (not "
+            "fixable when its result is used, under a handler that would no longer see its "
+            "errors, or when an argument is changed later). Off by default (`side-effects = "
+            "mail`): measured on real projects, most mail sent in a transaction went through a "
+            "backend that queues it (django-post-office, django-mailer) or told of committed data."
+        ),
+        fixable=True,
+        opt_in="side-effects",
+        switched="off unless `side-effects` includes `mail`",
+        options=("side-effects",),
+        words=EFFECT_WORDS[Effect.MAIL],
+        effects=frozenset({Effect.MAIL.value}),
+    )
+)
+
+_add(
+    Rule(
+        code="OC109",
+        name="cache-in-atomic",
+        message=(
+            "{call} changes the cache inside {where} before commit; a concurrent request can cache the "
+            "old data again, and a rollback leaves it wrong - defer it with transaction.on_commit()"
+        ),
+        summary="Django's cache is invalidated (or written) inside an atomic block, before the commit.",
+        why=(
+            "`cache.delete(key)` inside the transaction: a concurrent request misses the cache, "
+            "reads the old row (the new one is not committed yet) and caches it again; after the "
+            "commit the cache serves stale data until it expires. On a rollback, a cache written "
+            "in the block holds what never happened."
+        ),
+        bad=(
+            "from django.core.cache import cache\n"
+            "\n"
+            "@transaction.atomic\n"
+            "def rename(product, name):\n"
+            "    product.name = name\n"
+            "    product.save()\n"
+            '    cache.delete(f"product:{product.pk}")\n'
+        ),
+        good=(
+            "from django.core.cache import cache\n"
+            "\n"
+            "@transaction.atomic\n"
+            "def rename(product, name):\n"
+            "    product.name = name\n"
+            "    product.save()\n"
+            '    transaction.on_commit(partial(cache.delete, f"product:{product.pk}"))\n'
+        ),
+        fix=(
+            "As OC101: `transaction.on_commit(partial(cache.delete, key))`. Invalidations "
+            "(`delete`, `delete_many`, `clear`, `delete_pattern`, `incr_version`, `decr_version`) "
+            "on `django.core.cache.cache` or `caches[...]` are reported by default; writes (`set`, "
+            "`add`, `set_many`, `get_or_set`, `incr`, `decr`, `touch`) only with `side-effects = "
+            "cache-writes`: on real code they were read-through fills and stamps written on purpose. "
+            "Through a helper of the module (up to three calls deep), the finding names the chain "
+            "and the fix belongs in the helper."
+        ),
+        fixable=True,
+        opt_in="side-effects",
+        switched="invalidations on by default, `side-effects = cache`; writes with `cache-writes`",
+        options=("side-effects",),
+        words=EFFECT_WORDS[Effect.CACHE],
+        effects=frozenset({Effect.CACHE.value, Effect.CACHE_WRITES.value}),
+    )
+)
+
+_add(
+    Rule(
+        code="OC110",
+        name="http-in-atomic",
+        message=(
+            "{call} sends an HTTP {method} inside {where}; the remote change stays if the transaction rolls "
+            "back - move it after the commit (transaction.on_commit, or a task deferred with it)"
+        ),
+        summary="An outbound HTTP request that changes remote state is made inside an atomic block.",
+        why=(
+            "The remote service acts at once: it charges a card, creates an account, posts a "
+            "message. If the transaction rolls back, the remote side keeps the change and the local "
+            "database forgets it. The request also holds the transaction (and its locks) open while "
+            "it waits."
+        ),
+        bad=(
+            "@transaction.atomic\n"
+            "def subscribe(user, plan):\n"
+            "    sub = Subscription.objects.create(user=user, plan=plan)\n"
+            '    requests.post(BILLING_URL, json={"user": user.pk, "plan": plan.code})\n'
+        ),
+        good=(
+            "def subscribe(user, plan):\n"
+            "    with transaction.atomic():\n"
+            "        sub = Subscription.objects.create(user=user, plan=plan)\n"
+            '    requests.post(BILLING_URL, json={"user": user.pk, "plan": plan.code})\n'
+        ),
+        fix=(
+            "Not automatic: the response is usually used. Move the request after the block, or "
+            "into a task sent with `transaction.on_commit()`. POST, PUT, PATCH and DELETE through "
+            "`requests`/`httpx` (functions, sessions, clients) and `urlopen` with data are reported; "
+            "GET/HEAD, a method chosen at run time and credential exchanges (token, login URLs, a "
+            "`grant_type` body) are not. Off by default (`side-effects = http`)."
+        ),
+        fixable=False,
+        opt_in="side-effects",
+        switched="off unless `side-effects` includes `http`",
+        options=("side-effects",),
+        words=EFFECT_WORDS[Effect.HTTP],
+        effects=frozenset({Effect.HTTP.value}),
     )
 )
 
@@ -327,6 +491,7 @@ _add(
             "and call it with `sync_to_async`."
         ),
         fixable=False,
+        words=("async def", "yield"),
     )
 )
 

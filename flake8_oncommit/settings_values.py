@@ -13,8 +13,7 @@ import libcst as cst
 from .libraries import READ_ONLY_ALIAS
 from .parsing import ParseError, parse
 from .positions import locate
-from .resolution import string_value
-from .walk import iter_children, iter_descendants
+from .walk import iter_children, iter_descendants, string_value
 
 KEY = "ATOMIC_REQUESTS"
 DJANGO_Q_KEY = "Q_CLUSTER"

@@ -193,3 +193,11 @@ def body_runs_later(function: cst.FunctionDef) -> bool:
     if function.asynchronous is not None:
         return True
     return any(isinstance(node, cst.Yield) for node in iter_descendants(function.body, into_scopes=False))
+
+
+def string_value(node: cst.BaseExpression) -> str | None:
+    """The value of a plain string literal (None for anything else, f-strings included)."""
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None

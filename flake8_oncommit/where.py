@@ -72,13 +72,17 @@ def describe(block: AtomicBlock, lines: dict[int, int], config: Config) -> str:
 
 
 def fill_messages(
-    module: cst.Module, pending: Sequence[tuple[RawFinding, AtomicBlock, str]], config: Config
+    module: cst.Module, pending: Sequence[tuple[RawFinding, AtomicBlock, dict[str, str]]], config: Config
 ) -> None:
-    """Write each finding's message, now that the blocks' lines can be found (one pass)."""
+    """Write each finding's message, now that the blocks' lines can be found (one pass).
+
+    Each finding comes with the block it is in and the other fields of its
+    rule's message (``call``, ``method``...).
+    """
     if not pending:
         return
     openers = [block.opener for _, block, _ in pending if block.opener is not None]
     spans = locate(module, openers) if openers else {}
     lines = {key: span[0] for key, span in spans.items()}
-    for finding, block, call in pending:
-        finding.message = RULES[finding.code].message.format(call=call, where=describe(block, lines, config))
+    for finding, block, fields in pending:
+        finding.message = RULES[finding.code].message.format(**fields, where=describe(block, lines, config))

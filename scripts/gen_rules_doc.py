@@ -28,8 +28,8 @@ def render() -> str:
     ]
     for code, rule in RULES.items():
         autofix = "yes" if rule.fixable else "no"
-        if rule.opt_in:
-            autofix += f" (with `{rule.opt_in}`, default `auto`)"
+        if rule.switched:
+            autofix += f" ({rule.switched})"
         out.append(f"| [{code}](#{code.lower()}) | `{rule.name}` | {rule.summary} | {autofix} |")
     out.append("")
     for code in RULES:

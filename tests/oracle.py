@@ -61,11 +61,13 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django_setup import ALIASES
 
 from flake8_oncommit.config import Config
-from flake8_oncommit.engine import check_text
+from flake8_oncommit.engine import check_text, project_index
 from flake8_oncommit.findings import BindEagerly, Finding, PassCallable, SetUsing
 from flake8_oncommit.fix import fix_text
-from flake8_oncommit.index import ProjectIndex
 from flake8_oncommit.libraries import READ_ONLY_ALIAS
+
+#: The codes whose fix defers the call with ``on_commit`` (jobs, mail, cache).
+DEFERRING_CODES = ("OC101", "OC106", "OC108", "OC109")
 
 #: Method and function names that hand a job to a broker: with a failing
 #: broker these raise :class:`BrokerDown`.
@@ -260,7 +262,7 @@ class World:
         frame: types.FrameType | None = sys._getframe(2)
         while frame is not None:
             if frame.f_code.co_filename == self.filename:
-                intent = self.intent_at(instruction_span(frame), "OC101", "OC102", "OC106")
+                intent = self.intent_at(instruction_span(frame), "OC102", *DEFERRING_CODES)
                 if intent is not None:
                     return intent
             frame = frame.f_back
@@ -1094,7 +1096,7 @@ def fix_with_intents(
     text: str, config: Config, *, filename: str = "case.py", root: Path | None = None
 ) -> tuple[str, list[Intent]]:
     """The fixed text, and the intended behaviour of each fix it made."""
-    index = ProjectIndex(root, config, use_cache=False) if root is not None else None
+    index = project_index(root, config) if root is not None else None
     result = check_text(text, config, filename=filename, index=index)
     outcome = fix_text(text, config, filename=filename, result=result, index=index)
     fixed = set(outcome.fixed)
@@ -1107,6 +1109,6 @@ def fix_with_intents(
         if isinstance(raw.fix, BindEagerly):
             names = raw.fix.bound_names
         elif not isinstance(raw.fix, (PassCallable, SetUsing)):
-            assert raw.code in ("OC101", "OC106"), raw.code
+            assert raw.code in DEFERRING_CODES, raw.code
         intents.append(Intent(finding.code, _span(lines, finding), names))
     return outcome.text, intents

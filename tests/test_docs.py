@@ -104,7 +104,13 @@ def test_catalogue_examples_run_as_tests(code: str) -> None:
     from flake8_oncommit import Config, check_source
 
     rule = RULES[code]
-    config = Config(atomic_requests="true") if code == "OC106" else Config()
+    effects = {"OC108": "mail", "OC109": "cache", "OC110": "http"}
+    if code == "OC106":
+        config = Config(atomic_requests="true")
+    elif code in effects:
+        config = Config(side_effects=frozenset({effects[code]}))
+    else:
+        config = Config()
     where = _EXAMPLE_FILES.get(code, "shop/services.py")
     bad = [finding.code for finding in check_source(rule.bad, config=config, filename=where)]
     assert code in bad, f"{code}'s bad example reports {bad}"

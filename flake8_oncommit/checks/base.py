@@ -1,4 +1,4 @@
-"""What a rule is: codes, pre-check words, and the walk events it observes."""
+"""What a rule is: its codes and the walk events it observes (its words: its catalogue entry)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import libcst as cst
 if TYPE_CHECKING:
     from ..context import Context
     from ..enqueues import Enqueue, OnCommit
+    from ..side_effects import SideEffect
 
 
 class Check:
@@ -22,8 +23,6 @@ class Check:
 
     #: the codes it reports (its catalogue entries)
     codes: ClassVar[tuple[str, ...]] = ()
-    #: a file mentioning none of these cannot hold its findings (the pre-check)
-    words: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -39,6 +38,9 @@ class Check:
 
     def on_settings_assignment(self, target: cst.BaseExpression) -> None:
         """A module- or class-level assignment in a settings module."""
+
+    def on_side_effect(self, node: cst.Call, effect: SideEffect) -> None:
+        """A call that sends mail, touches Django's cache or writes over HTTP (not inside ``on_commit``)."""
 
     def finish(self) -> None:
         """After the walk (findings that need the whole module)."""

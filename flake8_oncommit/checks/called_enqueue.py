@@ -15,7 +15,6 @@ from .base import Check
 
 class CalledEnqueue(Check):
     codes = ("OC102",)
-    words = ("on_commit",)
 
     def on_commit_call(self, node: cst.Call, on_commit: OnCommit) -> None:
         callback = on_commit.callback

@@ -14,7 +14,6 @@ from ..atomic import AtomicBlock
 from ..deferral import plan_deferral
 from ..enqueues import Enqueue
 from ..findings import RawFinding
-from ..queues import WORDS
 from ..rules import RULES
 from ..where import fill_messages
 from .base import Check
@@ -22,12 +21,11 @@ from .base import Check
 
 class EnqueueInBlock(Check):
     codes = ("OC101", "OC106")
-    words = WORDS
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         #: findings whose message names their block's line, filled after the walk
-        self.pending_where: list[tuple[RawFinding, AtomicBlock, str]] = []
+        self.pending_where: list[tuple[RawFinding, AtomicBlock, dict[str, str]]] = []
 
     def on_send(self, node: cst.Call, enqueue: Enqueue) -> None:
         ctx = self.ctx
@@ -41,11 +39,11 @@ class EnqueueInBlock(Check):
         block = (code_blocks or blocks)[-1]
         described = ctx.describe(node)
         message = RULES[code].message.format(call=described, where="an atomic block")
-        fix, reason = plan_deferral(ctx, node, enqueue, block)
+        fix, reason = plan_deferral(ctx, node, block, enqueue)
         finding = RawFinding(code, node, message, fix, reason)
         ctx.report(finding)
         # The message names where the transaction opens (the outermost block).
-        self.pending_where.append((finding, (code_blocks or blocks)[0], described))
+        self.pending_where.append((finding, (code_blocks or blocks)[0], {"call": described}))
 
     def finish(self) -> None:
         fill_messages(self.ctx.module, self.pending_where, self.ctx.config)

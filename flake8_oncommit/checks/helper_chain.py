@@ -18,14 +18,12 @@ from ..callgraph import BlockCall, Step, chain_text
 from ..findings import RawFinding
 from ..names import LocalFunction, dotted_name
 from ..positions import locate
-from ..queues import WORDS
 from ..rules import RULES
 from .base import Check
 
 
 class HelperChain(Check):
     codes = ("OC105",)
-    words = (*WORDS, "send")
 
     def finish(self) -> None:
         ctx = self.ctx

@@ -14,7 +14,6 @@ from .base import Check
 
 class LateBinding(Check):
     codes = ("OC103",)
-    words = ("on_commit",)
 
     def on_commit_call(self, node: cst.Call, on_commit: OnCommit) -> None:
         callback = on_commit.callback

@@ -12,7 +12,6 @@ from .base import Check
 class AtomicWithoutEffect(Check):
     codes = ("OC111",)
     #: an atomic-decorated async def or generator mentions one of these
-    words = ("async def", "yield")
 
     def on_atomic_without_effect(self, decorator: cst.BaseExpression, function: cst.FunctionDef) -> None:
         kind = "an async def" if function.asynchronous is not None else "a generator function"

@@ -11,7 +11,6 @@ from .base import Check
 
 class TopLevelAtomicRequests(Check):
     codes = ("OC107",)
-    words = ("ATOMIC_REQUESTS",)
 
     def on_settings_assignment(self, target: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name) and target.value == "ATOMIC_REQUESTS":

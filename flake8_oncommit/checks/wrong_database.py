@@ -19,7 +19,6 @@ from .base import Check
 
 class WrongDatabase(Check):
     codes = ("OC104",)
-    words = ("on_commit",)
 
     def on_commit_call(self, node: cst.Call, on_commit: OnCommit) -> None:
         ctx = self.ctx
