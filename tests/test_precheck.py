@@ -59,3 +59,17 @@ def test_precheck_lets_project_helper_callers_through_with_an_index(
 ) -> None:
     text = HELPER_CALLER.format(imports=imports)
     assert could_have_findings(text, Config(), project=with_index) is expected
+
+
+def test_every_rule_names_its_words() -> None:
+    """A rule without pre-check words would never see a file (the pre-check needs one of them)."""
+    from flake8_oncommit.rules import RULES
+
+    assert [code for code, rule in RULES.items() if not rule.words] == []
+
+
+def test_a_side_effect_rule_needs_its_kind_for_its_words() -> None:
+    from flake8_oncommit.precheck import rule_words
+
+    assert "httpx" not in rule_words(Config())
+    assert "httpx" in rule_words(Config(side_effects=frozenset({"http"})))
