@@ -114,10 +114,13 @@ def summarise(analyzer: Context) -> ModuleSummary:
             deferrer=key in graph.deferrers,
             calls=tuple(dict.fromkeys(graph.free_calls.get(key, ()))),
             covered=key in graph.covered,
+            effects=tuple(
+                (kind.value, text, 0) for kind, (_, text) in sorted(graph.effects.get(key, {}).items())
+            ),
         )
         if found != FunctionSummary(covered=found.covered):
             summary.functions[name] = found
-            if found.enqueue is not None or found.calls:
+            if found.enqueue is not None or found.calls or found.effects:
                 chained.append((name, binding.node))
     _add_lines(analyzer, summary, chained)
     summary.view_classes = tuple(dict.fromkeys(analyzer.module_view_classes))
@@ -129,16 +132,23 @@ def summarise(analyzer: Context) -> ModuleSummary:
 
 def _add_lines(analyzer: Context, summary: ModuleSummary, chained: list[tuple[str, cst.FunctionDef]]) -> None:
     """Where each chain step is, for OC105 messages in other modules: one pass for all."""
-    direct = analyzer.calls.graph.direct_nodes
+    graph = analyzer.calls.graph
+    direct = graph.direct_nodes
     nodes: list[cst.CSTNode] = [function.name for _, function in chained]
     nodes += [direct[id(function)] for _, function in chained if id(function) in direct]
+    nodes += [call for _, function in chained for call, _ in graph.effects.get(id(function), {}).values()]
     if not nodes:
         return
     spans = locate(analyzer.module, nodes)
     for name, function in chained:
         enqueue = direct.get(id(function))
+        effects = graph.effects.get(id(function), {})
         summary.functions[name] = dataclasses.replace(
             summary.functions[name],
             line=spans.get(id(function.name), (0,))[0],
             enqueue_line=spans.get(id(enqueue), (0,))[0] if enqueue is not None else 0,
+            effects=tuple(
+                (kind.value, text, spans.get(id(call), (0,))[0])
+                for kind, (call, text) in sorted(effects.items())
+            ),
         )

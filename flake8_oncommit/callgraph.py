@@ -45,6 +45,11 @@ class Step:
 
 #: A qualified name of another module -> the chain from it to an enqueue, or None.
 ExternalChain = Callable[[str], "list[Step] | None"]
+#: A qualified name of another module, a kind of side effect and the calls
+#: left -> the chain from it to such a call, or None.
+ExternalEffectChain = Callable[[str, Effect, int], "list[Step] | None"]
+#: How many calls deep a side effect is followed from a call in a block.
+EFFECT_DEPTH = 3
 
 
 def chain_text(steps: Sequence[Step], lines: dict[int, int]) -> str:
@@ -96,16 +101,28 @@ class CallGraph:
         if free:
             self.free_direct.setdefault(id(owner), description)
 
-    def effect_chain(self, function: cst.FunctionDef, kind: Effect, depth: int = 3) -> list[Step] | None:
+    def effect_chain(
+        self,
+        function: cst.FunctionDef,
+        kind: Effect,
+        depth: int = EFFECT_DEPTH,
+        elsewhere: ExternalEffectChain | None = None,
+    ) -> list[Step] | None:
         """``notify() -> send_mail()`` as steps: ``function`` has a ``kind`` effect within ``depth`` calls.
 
-        Helpers of this module only, and only a few calls deep: measured on
-        real code, deeper chains led to branches that never run.
+        Only a few calls deep: measured on real code, deeper chains led to
+        branches that never run. ``elsewhere`` follows calls to other modules
+        of the project (the project index), with the depth left.
         """
-        return self._effect_chain(function, kind, depth, set())
+        return self._effect_chain(function, kind, depth, set(), elsewhere)
 
     def _effect_chain(
-        self, function: cst.FunctionDef, kind: Effect, depth: int, seen: set[int]
+        self,
+        function: cst.FunctionDef,
+        kind: Effect,
+        depth: int,
+        seen: set[int],
+        elsewhere: ExternalEffectChain | None,
     ) -> list[Step] | None:
         key = id(function)
         if key in seen or depth <= 0:
@@ -116,9 +133,14 @@ class CallGraph:
         if found is not None:
             return [name, Step(found[1], found[0])]
         for callee in self.edges.get(key, ()):
-            rest = self._effect_chain(callee, kind, depth - 1, seen)
+            rest = self._effect_chain(callee, kind, depth - 1, seen, elsewhere)
             if rest is not None:
                 return [name, *rest]
+        if elsewhere is not None:
+            for qualified in self.free_calls.get(key, ()):
+                rest = elsewhere(qualified, kind, depth - 1)
+                if rest is not None:
+                    return [name, *rest]
         return None
 
     def chain(self, function: cst.FunctionDef, elsewhere: ExternalChain | None = None) -> list[Step] | None:

@@ -661,7 +661,9 @@ class Context:
                     handler(node, enqueue)
                 self.calls.note_enqueue(node, self.describe(node), deep=deep)
             else:
-                effect = self.rec.effect_of(node) if self._on_side_effect else None
+                # A summary records them for the side-effect rules of other modules.
+                wanted = self._on_side_effect or self.summary_only
+                effect = self.rec.effect_of(node) if wanted else None
                 if effect is not None:
                     for handler in self._on_side_effect:
                         handler(node, effect)

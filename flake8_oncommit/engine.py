@@ -89,7 +89,7 @@ def passes_precheck(
     return could_have_findings(text, config, wrappers, project=project, words=rule_words(config))
 
 
-#: A ``# flake8: noqa`` file reports nothing.
+#: A file marked ``flake8: noqa`` (a comment on its own) reports nothing.
 excluded_by_noqa = file_is_excluded
 
 

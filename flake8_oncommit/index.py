@@ -452,6 +452,30 @@ class ProjectIndex:
                 return [name, *rest]
         return None
 
+    def effect_chain(self, qualified: str, kind: str, depth: int) -> list[tuple[str, str | None]] | None:
+        """``[("clear_cache()", "shop/cache.py:4"), ("cache.delete_many()", "shop/cache.py:6")]`` when
+        calling ``qualified`` has a ``kind`` side effect within ``depth`` calls."""
+        return self._effect_chain(qualified, kind, depth, set())
+
+    def _effect_chain(
+        self, qualified: str, kind: str, depth: int, seen: set[str]
+    ) -> list[tuple[str, str | None]] | None:
+        if qualified in seen or depth <= 0:
+            return None
+        seen.add(qualified)
+        summary = self.function(qualified)
+        if summary is None or summary.wrapper or summary.task is not None:
+            return None
+        name = (f"{qualified.rsplit('.', 1)[-1]}()", self._place(qualified, summary.line))
+        for effect_kind, text, line in summary.effects:
+            if effect_kind == kind:
+                return [name, (text, self._place(qualified, line))]
+        for callee in summary.calls:
+            rest = self._effect_chain(callee, kind, depth - 1, seen)
+            if rest is not None:
+                return [name, *rest]
+        return None
+
     # -- computing and caching ----------------------------------------------------
 
     def _entry(self, module: str, *, note: bool = True) -> _Entry:

@@ -396,8 +396,8 @@ _add(
             "on `django.core.cache.cache` or `caches[...]` are reported by default; writes (`set`, "
             "`add`, `set_many`, `get_or_set`, `incr`, `decr`, `touch`) only with `side-effects = "
             "cache-writes`: on real code they were read-through fills and stamps written on purpose. "
-            "Through a helper of the module (up to three calls deep), the finding names the chain "
-            "and the fix belongs in the helper."
+            "Through a helper of this or another project module (up to three calls deep), the finding "
+            "names the chain and the fix belongs in the helper."
         ),
         fixable=True,
         opt_in="side-effects",

@@ -126,7 +126,8 @@ class EffectRecognizer(Resolver):
         return False
 
     def _url_text(self, node: cst.BaseExpression) -> str:
-        """What a URL expression says about itself, lower case: its literal text or the constant's name."""
+        """What a URL expression says about itself, lower case: its literal text, the constant's name,
+        or those of a URL builder's arguments."""
         if isinstance(node, (cst.Name, cst.Attribute)):
             # The constant's own name, not its module's (``auth.tokens.CREATE_URL`` is no token URL).
             own = node.value if isinstance(node, cst.Name) else node.attr.value
@@ -134,8 +135,8 @@ class EffectRecognizer(Resolver):
             value = found.rpartition(".")[2] if isinstance(found, str) else ""
             return f"{own} {value}".lower()
         if isinstance(node, cst.Call):
-            first = node.args[0].value if node.args and node.args[0].keyword is None else None
-            return self._url_text(first) if first is not None else ""
+            # A URL builder: ``urljoin(BASE, "auth/sign_in")``, ``add_params(TOKEN_URL, {...})``.
+            return " ".join(self._url_text(arg.value) for arg in node.args if arg.keyword is None)
         return _literal_text(node).lower()
 
 

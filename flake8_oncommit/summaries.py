@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 #: Bumped whenever what a summary records changes: cached summaries of an
 #: older format are recomputed.
-SUMMARY_FORMAT = 6
+SUMMARY_FORMAT = 7
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,9 @@ class FunctionSummary:
     #: where it is defined, and its enqueue (1-based lines; 0: not recorded)
     line: int = 0
     enqueue_line: int = 0
+    #: its first call of each kind of side effect (mail, cache, http...), made
+    #: anywhere in it: (kind, the call described, its line)
+    effects: tuple[tuple[str, str, int], ...] = ()
 
 
 @dataclass
@@ -76,7 +79,13 @@ class ModuleSummary:
         assert isinstance(view_classes, list) and isinstance(bases, list)
         return cls(
             functions={
-                name: FunctionSummary(**{**value, "calls": tuple(value.get("calls", ()))})
+                name: FunctionSummary(
+                    **{
+                        **value,
+                        "calls": tuple(value.get("calls", ())),
+                        "effects": tuple(tuple(effect) for effect in value.get("effects", ())),
+                    }
+                )
                 for name, value in functions.items()
             },
             aliases=dict(aliases),

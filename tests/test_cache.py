@@ -408,3 +408,14 @@ def test_a_warm_run_does_not_import_the_parser(shop: Path) -> None:
     )
     proc = subprocess.run([sys.executable, "-c", probe], cwd=shop, capture_output=True, text=True)
     assert proc.stdout.strip() == "False", proc.stderr
+
+
+def test_a_helper_that_starts_invalidating_the_cache_is_seen_warm(shop: Path) -> None:
+    """The summaries record side effects too (OC109 through a helper of another module)."""
+    assert "./shop/views.py:10 OC109" not in same_as_cold(shop)
+    helpers = shop / "shop" / "helpers.py"
+    helpers.write_text(
+        "from django.core.cache import cache\n" + HELPERS.format(body='cache.delete(f"order:{order.pk}")')
+    )
+    later(helpers)
+    assert "./shop/views.py:10 OC109" in same_as_cold(shop)

@@ -16,7 +16,7 @@ from typing import ClassVar
 import libcst as cst
 
 from ..atomic import AtomicBlock
-from ..callgraph import BlockCall, Step, chain_text
+from ..callgraph import EFFECT_DEPTH, BlockCall, Step, chain_text
 from ..deferral import plan_deferral
 from ..effects import Effect
 from ..findings import RawFinding
@@ -62,22 +62,48 @@ class SideEffectInBlock(Check):
         self._report_helpers()
         fill_messages(self.ctx.module, self.pending_where, self.ctx.config)
 
-    def _report_helpers(self) -> None:
-        """Calls in blocks to helpers of the module that have the effect (found after the walk)."""
+    def _chain_of(self, block_call: BlockCall) -> list[Step] | None:
+        """The chain from a call in a block to an enabled kind of side effect (None: none)."""
+        graph = self.ctx.calls.graph
+        for kind in sorted(self.enabled):
+            if block_call.external is not None:
+                chain = self._external_chain(block_call.external, kind, EFFECT_DEPTH, first=True)
+                if chain is not None:
+                    return chain
+                continue
+            for target in block_call.targets:
+                if id(target) in graph.covered:
+                    continue
+                chain = graph.effect_chain(target, kind, elsewhere=self._external_chain)
+                if chain is not None:
+                    return chain
+        return None
+
+    def _external_chain(
+        self, qualified: str, kind: Effect, depth: int, first: bool = False
+    ) -> list[Step] | None:
+        """The chain to a ``kind`` side effect from a function of another project module (the index).
+
+        ``first``: the function is called right in the block; one whose own
+        body runs in an atomic block reports the call itself, in its module.
+        """
         ctx = self.ctx
-        graph = ctx.calls.graph
+        index = ctx.rec.index
+        if index is None or (ctx.module_name and qualified.startswith(f"{ctx.module_name}.")):
+            return None
+        if first:
+            summary = index.function(qualified)
+            if summary is None or summary.covered:
+                return None
+        steps = index.effect_chain(qualified, kind.value, depth)
+        return [Step(text, where=where) for text, where in steps] if steps is not None else None
+
+    def _report_helpers(self) -> None:
+        """Calls in blocks to helpers (of this or another project module) that have the effect."""
+        ctx = self.ctx
         found: list[tuple[BlockCall, list[Step]]] = []
         for block_call in ctx.calls.block_calls:
-            chain = next(
-                (
-                    chain
-                    for target in block_call.targets
-                    if id(target) not in graph.covered
-                    for kind in sorted(self.enabled)
-                    if (chain := graph.effect_chain(target, kind)) is not None
-                ),
-                None,
-            )
+            chain = self._chain_of(block_call)
             if chain is not None:
                 found.append((block_call, chain))
         if not found:
