@@ -30,7 +30,7 @@ from .names import (
 )
 from .planning import catches_send_errors
 from .resolution import Resolver, alias_text, argument, using_argument
-from .walk import iter_children, iter_descendants, parameter_names
+from .walk import block_body, iter_children, iter_descendants, parameter_names
 
 
 @dataclass(frozen=True)
@@ -362,7 +362,7 @@ def _catches_around_yield(function: cst.FunctionDef) -> bool:
 
 def _exit_may_swallow(cls: cst.ClassDef) -> bool:
     """A class whose ``__exit__`` returns something (a true value swallows the exception)."""
-    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    body = block_body(cls)
     for statement in body:
         if isinstance(statement, cst.FunctionDef) and statement.name.value in ("__exit__", "__aexit__"):
             return any(

@@ -53,7 +53,15 @@ from .views import (
     methods_reached,
     request_methods,
 )
-from .walk import NODE_CLASSES, body_runs_later, child_fields, names_assigned, parameter_names
+from .walk import (
+    NODE_CLASSES,
+    block_body,
+    body_runs_later,
+    child_fields,
+    names_assigned,
+    parameter_names,
+    target_names,
+)
 from .where import admin_block, opened
 
 if TYPE_CHECKING:
@@ -454,7 +462,7 @@ class Context:
     def _read_dispatch_decorators(self, node: cst.ClassDef, info: ClassInfo) -> bool:
         """An atomic ``dispatch`` makes every handler run inside; returns "exempt from ATOMIC_REQUESTS"."""
         exempt = False
-        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        body = block_body(node)
         for statement in body:
             if isinstance(statement, cst.FunctionDef) and statement.name.value == "dispatch":
                 for decorator in statement.decorators:
@@ -583,7 +591,7 @@ class Context:
 
     def _visit_for(self, node: cst.For) -> None:
         self.walk(node.iter)
-        targets = frozenset(names_assigned_target(node.target))
+        targets = frozenset(target_names(node.target))
         if not self.at_module_level:
             self.rec.bind_target(node.target, LOCAL)
         self.loops.append(Loop(node.body, targets))
@@ -621,7 +629,7 @@ class Context:
         while generator is not None:
             self.walk(generator.iter)
             self.rec.bind_target(generator.target, LOCAL)
-            targets |= names_assigned_target(generator.target)
+            targets |= target_names(generator.target)
             for condition in generator.ifs:
                 self.walk(condition.test)
             generator = generator.inner_for_in
@@ -738,21 +746,8 @@ class Context:
 
 def _methods(node: cst.ClassDef) -> dict[str, cst.FunctionDef]:
     """The methods a class body defines."""
-    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    body = block_body(node)
     return {statement.name.value: statement for statement in body if isinstance(statement, cst.FunctionDef)}
-
-
-def names_assigned_target(target: cst.BaseExpression) -> set[str]:
-    if isinstance(target, cst.Name):
-        return {target.value}
-    if isinstance(target, (cst.Tuple, cst.List)):
-        found: set[str] = set()
-        for element in target.elements:
-            found |= names_assigned_target(element.value)
-        return found
-    if isinstance(target, cst.StarredElement):
-        return names_assigned_target(target.value)
-    return set()
 
 
 def _handlers(checks: list[Check], event: str) -> list[Callable[..., None]]:

@@ -30,7 +30,7 @@ from .names import (
 )
 from .queues import BY_KIND, LIBRARIES, Kind, QueueLibrary
 from .resolution import DEFAULT_ALIAS, Resolver, alias_text, argument
-from .walk import iter_children, iter_descendants
+from .walk import block_body, iter_children, iter_descendants
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ class EnqueueRecognizer(Resolver):
         subclass of one that does not override ``apply_async`` again. A
         Dramatiq ``GenericActor`` subclass is an actor.
         """
-        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        body = block_body(node)
         for statement in body:
             if isinstance(statement, cst.FunctionDef) and statement.name.value == "apply_async":
                 return COMMIT_AWARE_TASK_BASE if _calls_on_commit(statement) else LocalClass(node)
@@ -189,7 +189,7 @@ class EnqueueRecognizer(Resolver):
     def _plain_class_defines(self, cls: cst.ClassDef, method: str, depth: int) -> bool:
         if depth > 10:
             return False
-        body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+        body = block_body(cls)
         defines = any(isinstance(item, cst.FunctionDef) and item.name.value == method for item in body)
         bases: list[cst.ClassDef] = []
         for base in cls.bases:

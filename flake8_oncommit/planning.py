@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from .walk import iter_children, names_assigned, names_read
+from .walk import iter_children, names_assigned, names_read, target_names
 
 #: How a reference to a value is written: ``payload`` -> ("payload",),
 #: ``obj.items`` -> ("obj", ".items"), ``rows[0]`` -> ("rows", "[]").
@@ -89,9 +89,9 @@ def data_names(body: cst.CSTNode, parameters: set[str]) -> set[str]:
     found = set(parameters)
     for node in iter_children_deep(body):
         if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
-            found |= _target_names(node.target)
+            found |= target_names(node.target)
         elif isinstance(node, cst.AsName) and not isinstance(node.name, cst.ImportStar):
-            found |= _target_names(node.name) if isinstance(node.name, cst.BaseExpression) else set()
+            found |= target_names(node.name) if isinstance(node.name, cst.BaseExpression) else set()
     return found
 
 
@@ -317,7 +317,7 @@ def changed_later(
     for loop in _loops_around(body, statement):
         fresh_each_time |= names_assigned(loop.body)
         if isinstance(loop, cst.For):
-            fresh_each_time |= _target_names(loop.target)
+            fresh_each_time |= target_names(loop.target)
     changed: list[str] = []
     for node, after in _later_marked(body, statement):
         for mutated in _mutations(node):
@@ -475,14 +475,14 @@ def rebound_later(body: cst.CSTNode, statement: cst.CSTNode, names: set[str]) ->
     for loop in _loops_around(body, statement):
         rebound |= names_assigned(loop.body)
         if isinstance(loop, cst.For):
-            rebound |= _target_names(loop.target)
+            rebound |= target_names(loop.target)
     for node in _later(body, statement):
         if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
-            rebound |= _target_names(node.target)
+            rebound |= target_names(node.target)
         elif isinstance(node, (cst.Import, cst.ImportFrom)):
             rebound |= names_assigned(cst.SimpleStatementLine([node]))
         elif isinstance(node, cst.AsName) and isinstance(node.name, cst.BaseExpression):
-            rebound |= _target_names(node.name)
+            rebound |= target_names(node.name)
         elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             rebound.add(node.name.value)
     return tuple(sorted(name for name in names if name in rebound))
@@ -500,19 +500,6 @@ def _loops_around(body: cst.CSTNode, statement: cst.CSTNode) -> list[cst.For | c
             continue
         pending.extend(iter_children(node))
     return found
-
-
-def _target_names(target: cst.BaseExpression) -> set[str]:
-    if isinstance(target, cst.Name):
-        return {target.value}
-    if isinstance(target, (cst.Tuple, cst.List)):
-        found: set[str] = set()
-        for element in target.elements:
-            found |= _target_names(element.value)
-        return found
-    if isinstance(target, cst.StarredElement):
-        return _target_names(target.value)
-    return set()
 
 
 def read_by(node: cst.CSTNode) -> set[str]:

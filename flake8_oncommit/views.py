@@ -17,7 +17,7 @@ import libcst as cst
 
 from .names import dotted_name
 from .resolution import Resolver
-from .walk import iter_descendants
+from .walk import block_body, iter_descendants
 
 #: Module names (the file's stem) that hold views.
 _VIEW_MODULE = re.compile(r"^(views?|viewsets|api|apis|endpoints|.*_views?|views_.*)$")
@@ -152,7 +152,7 @@ def is_view_module(filename: str) -> bool:
     return any(part in _VIEW_PACKAGES for part in path.parts[:-1])
 
 
-def is_view_decorator(recognizer: Resolver, decorator: cst.BaseExpression) -> bool:
+def is_view_decorator(decorator: cst.BaseExpression) -> bool:
     target = decorator.func if isinstance(decorator, cst.Call) else decorator
     name = dotted_name(target)
     if name is None:
@@ -177,7 +177,7 @@ def is_function_view(recognizer: Resolver, node: cst.FunctionDef, filename: str)
         return False
     if is_view_module(filename):
         return True
-    return any(is_view_decorator(recognizer, d.decorator) for d in node.decorators)
+    return any(is_view_decorator(d.decorator) for d in node.decorators)
 
 
 def is_view_class(
@@ -223,7 +223,7 @@ def is_admin_class(recognizer: Resolver, node: cst.ClassDef, known: frozenset[st
 
 def methods_reached(node: cst.ClassDef, entries: set[str]) -> frozenset[str]:
     """``entries`` and, transitively, the methods they call as ``self.name(...)``."""
-    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    body = block_body(node)
     methods = {item.name.value: item for item in body if isinstance(item, cst.FunctionDef)}
     covered = {name for name in entries if name in methods}
     pending = list(covered)
@@ -249,14 +249,14 @@ def request_methods(recognizer: Resolver, node: cst.ClassDef) -> frozenset[str]:
     The entry points Django/DRF call, methods carrying a view or route
     decorator, and, transitively, the methods they call as ``self.name(...)``.
     """
-    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    body = block_body(node)
     entries = {
         statement.name.value
         for statement in body
         if isinstance(statement, cst.FunctionDef)
         and (
             statement.name.value in ENTRY_METHODS
-            or any(is_view_decorator(recognizer, d.decorator) for d in statement.decorators)
+            or any(is_view_decorator(d.decorator) for d in statement.decorators)
         )
     }
     return methods_reached(node, entries)

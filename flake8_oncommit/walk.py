@@ -9,7 +9,7 @@ whitespace and punctuation.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
@@ -154,13 +154,7 @@ def names_assigned(body: cst.CSTNode) -> set[str]:
     found: set[str] = set()
 
     def targets(target: cst.BaseExpression) -> None:
-        if isinstance(target, cst.Name):
-            found.add(target.value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                targets(element.value)
-        elif isinstance(target, cst.StarredElement):
-            targets(target.value)
+        found.update(target_names(target))
 
     for node in iter_descendants(body, into_scopes=False):
         if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
@@ -201,3 +195,22 @@ def string_value(node: cst.BaseExpression) -> str | None:
         value = node.evaluated_value
         return value if isinstance(value, str) else None
     return None
+
+
+def block_body(node: cst.FunctionDef | cst.ClassDef) -> Sequence[cst.BaseStatement | cst.BaseSmallStatement]:
+    """The statements of a ``def`` or ``class`` body (a one-line body has none worth reading)."""
+    return node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+
+
+def target_names(target: cst.BaseExpression) -> set[str]:
+    """The names an assignment target binds (``a, (b, *c)`` -> a, b, c; ``x.y``, ``x[0]``: none)."""
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        found: set[str] = set()
+        for element in target.elements:
+            found |= target_names(element.value)
+        return found
+    if isinstance(target, cst.StarredElement):
+        return target_names(target.value)
+    return set()
