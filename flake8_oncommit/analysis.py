@@ -18,10 +18,12 @@ from .context import Context
 from .findings import RawFinding
 from .index import ProjectIndex
 from .libraries import NOT_PROJECT_PACKAGES
-from .names import COMMIT_AWARE_TASK_BASE, Binding, LocalFunction, TaskDef
+from .modules import absolute_name
+from .names import COMMIT_AWARE_TASK_BASE, Binding, LocalClass, LocalFunction, TaskDef
 from .positions import locate
 from .resolution import string_value
 from .summaries import FunctionSummary, ModuleSummary
+from .walk import block_body, class_level_method
 
 
 @dataclass
@@ -92,6 +94,9 @@ def summarise(analyzer: Context) -> ModuleSummary:
                 task=binding.kind.value, task_row_alias=binding.row_alias
             )
             continue
+        if isinstance(binding, LocalClass):
+            _add_class_methods(analyzer, summary, binding.node, chained)
+            continue
         if not isinstance(binding, LocalFunction):
             continue
         key = id(binding.node)
@@ -124,10 +129,42 @@ def summarise(analyzer: Context) -> ModuleSummary:
                 chained.append((name, binding.node))
     _add_lines(analyzer, summary, chained)
     summary.view_classes = tuple(dict.fromkeys(analyzer.module_view_classes))
+    summary.star_modules = tuple(
+        dict.fromkeys(
+            absolute_name(module, analyzer.module_name or "", rec.is_package)
+            for module in rec.names.star_modules
+            if module
+        )
+    )
     summary.commit_aware_task_bases = tuple(
         name for name, binding in rec.names.scopes[0].bindings.items() if binding == COMMIT_AWARE_TASK_BASE
     )
     return summary
+
+
+def _add_class_methods(
+    analyzer: Context, summary: ModuleSummary, cls: cst.ClassDef, chained: list[tuple[str, cst.FunctionDef]]
+) -> None:
+    """Static and class methods, as ``Class.method``: other modules call them through the class."""
+    graph = analyzer.calls.graph
+    for statement in block_body(cls):
+        if not isinstance(statement, cst.FunctionDef):
+            continue
+        if class_level_method(cls, statement.name.value) is not statement:
+            continue
+        key = id(statement)
+        found = FunctionSummary(
+            enqueue=graph.free_direct.get(key),
+            calls=tuple(dict.fromkeys(graph.free_calls.get(key, ()))),
+            covered=key in graph.covered,
+            effects=tuple(
+                (kind.value, text, 0) for kind, (_, text) in sorted(graph.effects.get(key, {}).items())
+            ),
+        )
+        if found.enqueue is not None or found.calls or found.effects:
+            name = f"{cls.name.value}.{statement.name.value}"
+            summary.functions[name] = found
+            chained.append((name, statement))
 
 
 def _add_lines(analyzer: Context, summary: ModuleSummary, chained: list[tuple[str, cst.FunctionDef]]) -> None:

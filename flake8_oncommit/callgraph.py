@@ -22,8 +22,8 @@ import libcst as cst
 from .atomic import AtomicBlock
 from .effects import Effect
 from .libraries import NOT_PROJECT_PACKAGES
-from .names import LocalFunction, dotted_name
-from .walk import body_runs_later, parameter_names
+from .names import LocalClass, LocalFunction, dotted_name
+from .walk import block_body, body_runs_later, class_level_method, parameter_names
 
 if TYPE_CHECKING:
     from .context import Context
@@ -196,6 +196,16 @@ class CallRecorder:
         self.block_calls: list[BlockCall] = []
         #: ``signal.send()`` calls made inside a writing block (receivers resolved after the walk)
         self.signal_sends: list[cst.Call] = []
+        #: static and class methods of the module's classes: id -> ``Class.method``
+        #: (callable through the class name, so other modules may call them)
+        self.class_methods: dict[int, str] = {
+            id(method): f"{statement.name.value}.{method.name.value}"
+            for statement in ctx.module.body
+            if isinstance(statement, cst.ClassDef)
+            for method in block_body(statement)
+            if isinstance(method, cst.FunctionDef)
+            and class_level_method(statement, method.name.value) is method
+        }
 
     def note_enqueue(self, node: cst.Call, description: str, *, deep: bool) -> None:
         owner = self.ctx.owner
@@ -230,9 +240,11 @@ class CallRecorder:
         if owner is not None:
             for target in targets:
                 self.graph.add_call(owner, target)
-                if ctx.module_name and self._is_module_level(target):
-                    qualified = f"{ctx.module_name}.{target.name.value}"
-                    self.graph.free_calls.setdefault(id(owner), []).append(qualified)
+                name = self.class_methods.get(id(target))
+                if name is None and self._is_module_level(target):
+                    name = target.name.value
+                if ctx.module_name and name is not None:
+                    self.graph.free_calls.setdefault(id(owner), []).append(f"{ctx.module_name}.{name}")
         if ctx.writing_blocks:
             self.block_calls.append(BlockCall(node, targets, block=ctx.writing_blocks[0]))
 
@@ -251,6 +263,14 @@ class CallRecorder:
         if isinstance(receiver, cst.Name) and receiver.value in ("self", "cls") and ctx.method_tables:
             method = ctx.method_tables[-1].get(func.attr.value)
             return (method,) if method is not None and not body_runs_later(method) else ()
+        if isinstance(receiver, cst.Name):
+            cls = ctx.rec.resolve(receiver)
+            if isinstance(cls, LocalClass):
+                # ``Incident.close_all()``: a static or class method of a class of the module.
+                method = class_level_method(cls.node, func.attr.value)
+                if method is not None and not body_runs_later(method):
+                    return (method,)
+                return ()
         if func.attr.value in ("send", "send_robust"):
             signal = dotted_name(receiver)
             if signal is not None:

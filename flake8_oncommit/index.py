@@ -218,10 +218,14 @@ class ProjectIndex:
         return self._data[path]
 
     def _mentions(self, path: Path, name: str) -> bool:
-        """Whether the module's text mentions ``name`` (else it cannot bind it)."""
+        """Whether the module's text mentions ``name`` (else it cannot bind it; for ``Class.method``,
+        the method's name)."""
+        name = name.rsplit(".", 1)[-1]
         data = self._read(path)
         if data is None:
             return False
+        if b"import *" in data:
+            return True  # ``from x import *`` may bind any name
         if name.isascii():
             return name.encode() in data
         try:
@@ -387,6 +391,12 @@ class ProjectIndex:
                 return None
             module, name = qualified.rsplit(".", 1)
             path = self._find(module)
+            if path is None and "." in module:
+                # ``app.models.Incident.close_all``: a static or class method of a module's class.
+                outer, cls = module.rsplit(".", 1)
+                outer_path = self._find(outer)
+                if outer_path is not None:
+                    module, name, path = outer, f"{cls}.{name}", outer_path
             if path is None or not self._mentions(path, name):
                 # Every name a module binds is written in it: nothing to parse.
                 self._note(("text", module, f"mention:{name}:{_stamp_text(self._stamp(path))}"))
@@ -400,10 +410,24 @@ class ProjectIndex:
             self._note(("name", module, name))
             if summary is None:
                 return None
-            alias = summary.aliases.get(name)
-            if alias is None or alias == qualified:
+            head, dot, method = name.partition(".")
+            alias = summary.aliases.get(head)
+            if alias is None and name not in summary.functions and summary.star_modules:
+                # ``from .services import *`` in a package's __init__: the first that binds it.
+                alias = self._star_source(summary.star_modules, head)
+            if alias is None or alias == qualified or (dot and name in summary.functions):
                 return summary, name, module
-            qualified = alias
+            qualified = f"{alias}{dot}{method}"  # re-exported (its class, for a method)
+        return None
+
+    def _star_source(self, modules: tuple[str, ...], name: str) -> str | None:
+        """``pkg.services.notify`` when ``name`` comes through one of the star-imported ``modules``."""
+        for module in modules:
+            path = self._find(module)
+            # Which one binds it depends on their texts: an edit of one is seen.
+            self._note(("text", module, f"mention:{name}:{_stamp_text(self._stamp(path))}"))
+            if path is not None and self._mentions(path, name):
+                return f"{module}.{name}"
         return None
 
     def _shortcut(self, path: Path, name: str, need: str) -> str | None:
@@ -419,8 +443,8 @@ class ProjectIndex:
         data = self._read(path)
         if data is None or not self._mentions(path, name):
             return "mention"
-        if need not in ("function", "deferrer", "task"):
-            return None
+        if need not in ("function", "deferrer", "task") or b"import *" in data:
+            return None  # a star import may bind it: the summary must say
         uses = _uses(data, name)
         if uses is None or "other" in uses:
             return None
@@ -592,7 +616,7 @@ def _name_digest(summary: ModuleSummary | None, name: str) -> str:
         return "-"
     function = summary.functions.get(name)
     said = [
-        summary.aliases.get(name),
+        summary.aliases.get(name.partition(".")[0]),
         asdict(function) if function is not None else None,
         name in summary.view_classes,
         name in summary.commit_aware_task_bases,

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 #: Bumped whenever what a summary records changes: cached summaries of an
 #: older format are recomputed.
-SUMMARY_FORMAT = 7
+SUMMARY_FORMAT = 8
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,8 @@ class ModuleSummary:
     view_classes: tuple[str, ...] = ()
     #: module-level Celery task classes whose ``apply_async`` waits for the commit
     commit_aware_task_bases: tuple[str, ...] = ()
+    #: modules it re-exports with ``from x import *`` (absolute names), in order
+    star_modules: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -67,6 +69,7 @@ class ModuleSummary:
             "aliases": self.aliases,
             "view_classes": list(self.view_classes),
             "commit_aware_task_bases": list(self.commit_aware_task_bases),
+            "star_modules": list(self.star_modules),
         }
 
     @classmethod
@@ -75,6 +78,7 @@ class ModuleSummary:
         aliases = data.get("aliases", {})
         view_classes = data.get("view_classes", [])
         bases = data.get("commit_aware_task_bases", [])
+        stars = data.get("star_modules", [])
         assert isinstance(functions, dict) and isinstance(aliases, dict)
         assert isinstance(view_classes, list) and isinstance(bases, list)
         return cls(
@@ -91,4 +95,5 @@ class ModuleSummary:
             aliases=dict(aliases),
             view_classes=tuple(view_classes),
             commit_aware_task_bases=tuple(bases),
+            star_modules=tuple(str(name) for name in stars) if isinstance(stars, list) else (),
         )

@@ -214,3 +214,16 @@ def target_names(target: cst.BaseExpression) -> set[str]:
     if isinstance(target, cst.StarredElement):
         return target_names(target.value)
     return set()
+
+
+def class_level_method(cls: cst.ClassDef, name: str) -> cst.FunctionDef | None:
+    """``name`` when the class defines it as a ``@staticmethod`` or ``@classmethod``: callable
+    through the class name (``Incident.close_all()``) without an instance."""
+    for statement in block_body(cls):
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+            for decorator in statement.decorators:
+                target = decorator.decorator
+                if isinstance(target, cst.Name) and target.value in ("staticmethod", "classmethod"):
+                    return statement
+            return None
+    return None

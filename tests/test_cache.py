@@ -419,3 +419,15 @@ def test_a_helper_that_starts_invalidating_the_cache_is_seen_warm(shop: Path) ->
     )
     later(helpers)
     assert "./shop/views.py:10 OC109" in same_as_cold(shop)
+
+
+def test_a_helper_re_exported_by_a_star_import_is_followed_warm(shop: Path) -> None:
+    """``from .helpers import *`` in the package: the chain goes through it, and an edit is seen."""
+    (shop / "shop" / "__init__.py").write_text("from .helpers import *  # noqa: F403\n")
+    views = shop / "shop" / "views.py"
+    views.write_text(VIEWS.replace("from shop.helpers import notify", "from shop import notify"))
+    assert "./shop/views.py:10 OC105" in same_as_cold(shop)
+    helpers = shop / "shop" / "helpers.py"
+    helpers.write_text(HELPERS.format(body="return order.pk"))
+    later(helpers)
+    assert "./shop/views.py:10 OC105" not in same_as_cold(shop)
