@@ -23,7 +23,7 @@ from .names import COMMIT_AWARE_TASK_BASE, Binding, LocalClass, LocalFunction, T
 from .positions import locate
 from .resolution import string_value
 from .summaries import FunctionSummary, ModuleSummary
-from .walk import block_body, class_level_method
+from .walk import body_runs_later
 
 
 @dataclass
@@ -145,12 +145,11 @@ def summarise(analyzer: Context) -> ModuleSummary:
 def _add_class_methods(
     analyzer: Context, summary: ModuleSummary, cls: cst.ClassDef, chained: list[tuple[str, cst.FunctionDef]]
 ) -> None:
-    """Static and class methods, as ``Class.method``: other modules call them through the class."""
+    """Its methods (inherited from classes of the module too), as ``Class.method``: other modules
+    call them through the class (static and class methods) or an instance (``Service().run()``)."""
     graph = analyzer.calls.graph
-    for statement in block_body(cls):
-        if not isinstance(statement, cst.FunctionDef):
-            continue
-        if class_level_method(cls, statement.name.value) is not statement:
+    for method_name, statement in analyzer.method_table(cls).items():
+        if body_runs_later(statement):
             continue
         key = id(statement)
         found = FunctionSummary(
@@ -162,7 +161,7 @@ def _add_class_methods(
             ),
         )
         if found.enqueue is not None or found.calls or found.effects:
-            name = f"{cls.name.value}.{statement.name.value}"
+            name = f"{cls.name.value}.{method_name}"
             summary.functions[name] = found
             chained.append((name, statement))
 

@@ -22,7 +22,7 @@ import libcst as cst
 from .atomic import AtomicBlock
 from .effects import Effect
 from .libraries import NOT_PROJECT_PACKAGES
-from .names import LocalClass, LocalFunction, dotted_name
+from .names import LocalClass, LocalFunction, LocalInstance, ProjectCall, dotted_name
 from .walk import block_body, body_runs_later, class_level_method, parameter_names
 
 if TYPE_CHECKING:
@@ -196,15 +196,14 @@ class CallRecorder:
         self.block_calls: list[BlockCall] = []
         #: ``signal.send()`` calls made inside a writing block (receivers resolved after the walk)
         self.signal_sends: list[cst.Call] = []
-        #: static and class methods of the module's classes: id -> ``Class.method``
-        #: (callable through the class name, so other modules may call them)
+        #: methods of the module's classes: id -> ``Class.method`` (other modules
+        #: call them through the class or an instance)
         self.class_methods: dict[int, str] = {
             id(method): f"{statement.name.value}.{method.name.value}"
             for statement in ctx.module.body
             if isinstance(statement, cst.ClassDef)
             for method in block_body(statement)
             if isinstance(method, cst.FunctionDef)
-            and class_level_method(statement, method.name.value) is method
         }
 
     def note_enqueue(self, node: cst.Call, description: str, *, deep: bool) -> None:
@@ -271,6 +270,11 @@ class CallRecorder:
                 if method is not None and not body_runs_later(method):
                     return (method,)
                 return ()
+        instance = self._instance_class(receiver)
+        if instance is not None:
+            # ``Service().run()``, ``service = Service()`` then ``service.run()``.
+            method = ctx.method_table(instance).get(func.attr.value)
+            return (method,) if method is not None and not body_runs_later(method) else ()
         if func.attr.value in ("send", "send_robust"):
             signal = dotted_name(receiver)
             if signal is not None:
@@ -282,11 +286,33 @@ class CallRecorder:
                 self.graph.receivers.setdefault(signal, []).append(handler.node)
         return ()
 
+    def _instance_class(self, receiver: cst.BaseExpression) -> cst.ClassDef | None:
+        """The class of this module ``receiver`` is an instance of, when the code says so."""
+        rec = self.ctx.rec
+        if isinstance(receiver, cst.Call):
+            cls = rec.resolve(receiver.func)
+            return cls.node if isinstance(cls, LocalClass) else None
+        found = rec.resolve(receiver) if isinstance(receiver, cst.Name) else None
+        return found.cls if isinstance(found, LocalInstance) else None
+
+    def _project_class_of(self, receiver: cst.BaseExpression) -> str | None:
+        """The project class (of another module) ``receiver`` was made from: ``Service()`` right
+        there, or a name assigned ``Service(...)`` in this function."""
+        rec = self.ctx.rec
+        if isinstance(receiver, cst.Call):
+            return rec.qualified(receiver.func)
+        found = rec.resolve(receiver) if isinstance(receiver, cst.Name) else None
+        return found.qualified if isinstance(found, ProjectCall) else None
+
     def _external_target(self, node: cst.Call) -> str | None:
-        """``helper(...)`` / ``module.helper(...)`` imported from another module of the project."""
+        """``helper(...)`` / ``module.helper(...)`` imported from another module of the project, or a
+        method of an instance of one of its classes (``Service().run()``)."""
         if not isinstance(node.func, (cst.Name, cst.Attribute)):
             return None
         found = self.ctx.rec.qualified(node.func)
+        if found is None and isinstance(node.func, cst.Attribute):
+            cls = self._project_class_of(node.func.value)
+            found = f"{cls}.{node.func.attr.value}" if cls is not None else None
         if found is None or "." not in found or found.startswith("."):
             return None
         if found.split(".", 1)[0] in NOT_PROJECT_PACKAGES:

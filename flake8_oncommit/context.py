@@ -401,7 +401,7 @@ class Context:
         saved_value = self.statement_value
         self.statement_value = None
         self.classes.append(info)
-        self.method_tables.append(self._method_table(node))
+        self.method_tables.append(self.method_table(node))
         if self.at_module_level:
             self.module_classes[node.name.value] = node
         self.owners.append(None)
@@ -413,7 +413,7 @@ class Context:
         self.classes.pop()
         self.statement_value = saved_value
 
-    def _method_table(self, node: cst.ClassDef) -> dict[str, cst.FunctionDef]:
+    def method_table(self, node: cst.ClassDef) -> dict[str, cst.FunctionDef]:
         """What ``self.name`` can call: the class's methods, then those it inherits
         from classes defined earlier in this module (bases left to right, depth first)."""
         table: dict[str, cst.FunctionDef] = {}
