@@ -172,3 +172,45 @@ def test_roundtrip_flags_changes_outside_fixed_statements():
     assert problems(good.replace("        parcel.save()\n", "        parcel.save()\n        import os\n"))
     assert problems(good.replace("    for parcel", "\n    for parcel"))
     assert problems(good.replace("def _notify(parcel):", "def _notify2(parcel):"))
+
+
+HELPER = """\
+from django.db import transaction
+
+from app.tasks import send
+
+
+def notify(order):
+    with transaction.atomic():
+        order.save()
+        send.delay(order.pk)
+"""
+
+CALLER = """\
+from django.db import transaction
+
+from app.helpers import notify
+
+
+@transaction.atomic
+def place(order):
+    notify(order)
+"""
+
+
+def test_an_oc105_resolved_by_fixing_its_helper_in_another_file_is_no_violation(tmp_path):
+    """The first run reports the caller's OC105 (its file is checked against the helper as it was);
+    the second run no longer does, because the helper's OC101 was fixed: that is right."""
+    src = tmp_path / "src"
+    (src / "app").mkdir(parents=True)
+    (src / "app" / "__init__.py").write_text("")
+    (src / "app" / "helpers.py").write_text(HELPER)
+    (src / "app" / "a_caller.py").write_text(CALLER)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), str(src), "--jobs", "1"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    numbers = _summary(proc.stdout)
+    assert numbers["by code"] == "OC101 1, OC105 1"
+    assert numbers["findings left to fix by hand"] == "1"
+    assert "violations: 0" in proc.stdout
