@@ -196,6 +196,8 @@ class CallRecorder:
         self.block_calls: list[BlockCall] = []
         #: ``signal.send()`` calls made inside a writing block (receivers resolved after the walk)
         self.signal_sends: list[cst.Call] = []
+        #: ``self.name()`` calls made inside a writing block, with the class they are in
+        self.self_calls: list[tuple[cst.Call, cst.ClassDef, str]] = []
         #: methods of the module's classes: id -> ``Class.method`` (other modules
         #: call them through the class or an instance)
         self.class_methods: dict[int, str] = {
@@ -260,6 +262,9 @@ class CallRecorder:
             return ()
         receiver = func.value
         if isinstance(receiver, cst.Name) and receiver.value in ("self", "cls") and ctx.method_tables:
+            if ctx.writing_blocks and ctx.class_nodes and not ctx.summary_only:
+                # A subclass of the module may override it (resolved after the walk).
+                self.self_calls.append((node, ctx.class_nodes[-1], func.attr.value))
             method = ctx.method_tables[-1].get(func.attr.value)
             return (method,) if method is not None and not body_runs_later(method) else ()
         if isinstance(receiver, cst.Name):

@@ -132,6 +132,8 @@ class Context:
         self.deferred = 0
         self.statement_value: cst.BaseExpression | None = None
         self.classes: list[ClassInfo] = []
+        #: the class statements being walked, innermost last
+        self.class_nodes: list[cst.ClassDef] = []
         self.loops: list[Loop] = []
         self.functions: list[cst.FunctionDef] = []
         self._function_locals: dict[int, frozenset[str]] = {}
@@ -401,6 +403,7 @@ class Context:
         saved_value = self.statement_value
         self.statement_value = None
         self.classes.append(info)
+        self.class_nodes.append(node)
         self.method_tables.append(self.method_table(node))
         if self.at_module_level:
             self.module_classes[node.name.value] = node
@@ -410,8 +413,25 @@ class Context:
         rec.names.pop()
         self.owners.pop()
         self.method_tables.pop()
+        self.class_nodes.pop()
         self.classes.pop()
         self.statement_value = saved_value
+
+    def subclasses(self, node: cst.ClassDef) -> list[cst.ClassDef]:
+        """The module's classes deriving from ``node`` (by name, at any depth), in module order."""
+        names = {node.name.value}
+        found: list[cst.ClassDef] = []
+        changed = True
+        while changed:
+            changed = False
+            for cls in self.module_classes.values():
+                if cls.name.value in names:
+                    continue
+                if any(isinstance(base.value, cst.Name) and base.value.value in names for base in cls.bases):
+                    names.add(cls.name.value)
+                    found.append(cls)
+                    changed = True
+        return found
 
     def method_table(self, node: cst.ClassDef) -> dict[str, cst.FunctionDef]:
         """What ``self.name`` can call: the class's methods, then those it inherits

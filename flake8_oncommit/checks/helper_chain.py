@@ -19,6 +19,7 @@ from ..findings import RawFinding
 from ..names import LocalFunction, dotted_name
 from ..positions import locate
 from ..rules import RULES
+from ..walk import block_body, body_runs_later
 from .base import Check
 
 
@@ -37,12 +38,13 @@ class HelperChain(Check):
             if receivers:
                 calls.append(BlockCall(node, receivers))
                 sends.add(id(node))
-        found: list[tuple[cst.Call, list[Step]]] = []
+        #: the call, the chain from it, and how the first step reads (None: the call as written)
+        found: list[tuple[cst.Call, list[Step], str | None]] = []
         for block_call in calls:
             if block_call.external is not None:
                 chain = self._external_chain(block_call.external, first=True)
                 if chain is not None:
-                    found.append((block_call.call, chain))
+                    found.append((block_call.call, chain, None))
                 continue
             for target in block_call.targets:
                 if id(target) in graph.covered:
@@ -54,19 +56,48 @@ class HelperChain(Check):
                     continue
                 if id(block_call.call) in sends:
                     local_chain = [Step(ctx.describe(block_call.call)), *local_chain]
-                found.append((block_call.call, local_chain))
+                found.append((block_call.call, local_chain, None))
                 break
+        found += self._overrides({id(call) for call, _, _ in found})
         if not found:
             return
         # One pass for the lines of every step of this module.
-        spans = locate(ctx.module, [step.node for _, chain in found for step in chain if step.node])
+        spans = locate(ctx.module, [step.node for _, chain, _ in found for step in chain if step.node])
         lines = {key: span[0] for key, span in spans.items()}
-        for call, chain in found:
+        for call, chain, first in found:
             described = ctx.describe(call)
             # The first step is the call itself (``notify()``), at the helper's definition.
-            steps = [replace(chain[0], text=described), *chain[1:]]
+            steps = [replace(chain[0], text=first or described), *chain[1:]]
             message = RULES["OC105"].message.format(call=described, chain=chain_text(steps, lines))
             ctx.report(RawFinding("OC105", call, message, None))
+
+    def _overrides(self, reported: set[int]) -> list[tuple[cst.Call, list[Step], str | None]]:
+        """``self.hook()`` in a block, where a subclass of the module overrides ``hook`` with an
+        enqueue: the call may run it (the first step names the subclass's method)."""
+        ctx = self.ctx
+        graph = ctx.calls.graph
+        found: list[tuple[cst.Call, list[Step], str | None]] = []
+        for call, cls, name in ctx.calls.self_calls:
+            if id(call) in reported:
+                continue
+            for subclass in ctx.subclasses(cls):
+                method = next(
+                    (
+                        statement
+                        for statement in block_body(subclass)
+                        if isinstance(statement, cst.FunctionDef) and statement.name.value == name
+                    ),
+                    None,
+                )
+                if method is None or id(method) in graph.covered or body_runs_later(method):
+                    continue
+                chain = graph.chain(method, self._external_chain)
+                if chain is not None:
+                    may_run = f"{ctx.describe(call)} (may run {subclass.name.value}.{name}())"
+                    found.append((call, chain, may_run))
+                    reported.add(id(call))
+                    break
+        return found
 
     def _external_chain(self, qualified: str, first: bool = False) -> list[Step] | None:
         """The chain to an enqueue from a helper of another module of the project (None: none).
