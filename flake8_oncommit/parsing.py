@@ -113,20 +113,31 @@ def parse(text: str) -> tuple[cst.Module, frozenset[tuple[int, int]]]:
 _PARSER_STACK_BYTES = 512 * 1024 * 1024
 
 
+class _Request:
+    """One text to parse, and where its tree (or error) is left for the caller."""
+
+    __slots__ = ("done", "result", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.done = threading.Event()
+        self.result: object = None
+
+
 class _ParserThread:
     """One long-lived thread with a large stack that runs every parse of this process.
 
     Starting a thread per parse cost more than small parses themselves, and
     changing ``threading.stack_size`` around each start affected every
     thread started meanwhile. The stack size is set once, around this
-    thread's start. Requests are served one at a time; each carries its own
-    reply queue, so a caller interrupted while waiting (Ctrl-C) never
-    receives another call's tree.
+    thread's start. Requests are served one at a time; the tree is left on
+    the request and an event set, so a Ctrl-C that lands at any point of
+    the caller's wait (even just after the wait returned) loses nothing.
     """
 
     def __init__(self) -> None:
         self.pid = os.getpid()
-        self.requests: queue.SimpleQueue[tuple[str, queue.SimpleQueue[object]]] = queue.SimpleQueue()
+        self.requests: queue.SimpleQueue[_Request] = queue.SimpleQueue()
         previous = threading.stack_size(_PARSER_STACK_BYTES)
         try:
             self.thread = threading.Thread(target=self._serve, name="oncommit-parser", daemon=True)
@@ -136,27 +147,32 @@ class _ParserThread:
 
     def _serve(self) -> None:
         while True:
-            text, reply = self.requests.get()
+            request = self.requests.get()
+            if request.done.is_set():
+                continue  # queued twice: a Ctrl-C landed between the put and the caller's flag
             try:
-                reply.put(cst.parse_module(text))
+                request.result = cst.parse_module(request.text)
             except BaseException as error:  # handed back to the caller's thread
-                reply.put(error)
+                request.result = error
+            request.done.set()
 
     def parse(self, text: str) -> cst.Module:
-        reply: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self.requests.put((text, reply))
+        request = _Request(text)
         # Ctrl-C waits for the parse to end: the interpreter must not exit while
         # the thread is inside the native parser (it would be killed there, and
         # the process abort with SIGABRT instead of exiting with status 130).
-        interrupted = False
-        while True:
+        queued = interrupted = False
+        while not request.done.is_set():
             try:
-                result = reply.get()
-                break
+                if not queued:
+                    self.requests.put(request)
+                    queued = True
+                request.done.wait()
             except KeyboardInterrupt:
                 interrupted = True
         if interrupted:
             raise KeyboardInterrupt
+        result = request.result
         if isinstance(result, BaseException):
             raise result
         assert isinstance(result, cst.Module)
