@@ -23,7 +23,7 @@ from .atomic import AtomicBlock
 from .effects import Effect
 from .libraries import NOT_PROJECT_PACKAGES
 from .names import LocalClass, LocalFunction, LocalInstance, ProjectCall, dotted_name
-from .walk import block_body, body_runs_later, class_level_method, parameter_names
+from .walk import body_runs_later, class_level_method, methods_of, parameter_names
 
 if TYPE_CHECKING:
     from .context import Context
@@ -204,8 +204,7 @@ class CallRecorder:
             id(method): f"{statement.name.value}.{method.name.value}"
             for statement in ctx.module.body
             if isinstance(statement, cst.ClassDef)
-            for method in block_body(statement)
-            if isinstance(method, cst.FunctionDef)
+            for method in methods_of(statement).values()
         }
 
     def note_enqueue(self, node: cst.Call, description: str, *, deep: bool) -> None:

@@ -58,6 +58,7 @@ from .walk import (
     block_body,
     body_runs_later,
     child_fields,
+    methods_of,
     names_assigned,
     parameter_names,
     target_names,
@@ -444,7 +445,7 @@ class Context:
             if id(current) in seen:
                 continue
             seen.add(id(current))
-            for name, method in _methods(current).items():
+            for name, method in methods_of(current).items():
                 table.setdefault(name, method)
             bases = [base.value for base in current.bases]
             pending[:0] = [
@@ -762,12 +763,6 @@ class Context:
             return False
         span = locate(self.module, [name]).get(id(name))
         return span is not None and (span[0], span[1]) in self.legacy_async
-
-
-def _methods(node: cst.ClassDef) -> dict[str, cst.FunctionDef]:
-    """The methods a class body defines."""
-    body = block_body(node)
-    return {statement.name.value: statement for statement in body if isinstance(statement, cst.FunctionDef)}
 
 
 def _handlers(checks: list[Check], event: str) -> list[Callable[..., None]]:

@@ -20,8 +20,7 @@ from .names import module_name_of
 from .noqa import NoqaFilter, file_is_excluded
 from .parsing import MAX_DEPTH, ParseError, check_depth, parse
 from .positions import locate
-from .precheck import could_have_findings, rule_words
-from .precheck import passes_precheck as _passes_precheck
+from .precheck import passes_precheck
 from .rules import RULES
 from .summaries import ModuleSummary
 
@@ -65,7 +64,7 @@ def check_text(
     modules are understood too. Raises :class:`ParseError` when the text
     cannot be parsed.
     """
-    if not _passes_precheck(text, config, index):
+    if not passes_precheck(text, config, index):
         return CheckResult(text)
     if honour_noqa and excluded_by_noqa(text):
         return CheckResult(text)
@@ -80,13 +79,6 @@ def analyse_text(
         return _check(text, config, filename, honour_noqa, index)
     except RecursionError:
         raise ParseError("too deeply nested to analyse (RecursionError)") from None
-
-
-def passes_precheck(
-    text: str, config: Config, wrappers: tuple[str, ...] = (), *, project: bool = False
-) -> bool:
-    """The text pre-check (:mod:`.precheck`) with the words of the rules ``config`` enables."""
-    return could_have_findings(text, config, wrappers, project=project, words=rule_words(config))
 
 
 #: A file marked ``flake8: noqa`` (a comment on its own) reports nothing.

@@ -458,32 +458,26 @@ class ProjectIndex:
     def chain(self, qualified: str) -> list[tuple[str, str | None]] | None:
         """``[("notify()", "app/helpers.py:6"), ("send_email.delay()", "app/helpers.py:7")]``
         when calling ``qualified`` enqueues: each step and where it is."""
-        return self._chain(qualified, set(), 0)
-
-    def _chain(self, qualified: str, seen: set[str], depth: int) -> list[tuple[str, str | None]] | None:
-        if qualified in seen or depth > MAX_CHAIN:
-            return None
-        seen.add(qualified)
-        summary = self.function(qualified)
-        if summary is None or summary.wrapper:
-            return None
-        name = (f"{qualified.rsplit('.', 1)[-1]}()", self._place(qualified, summary.line))
-        if summary.enqueue is not None:
-            return [name, (summary.enqueue, self._place(qualified, summary.enqueue_line))]
-        for callee in summary.calls:
-            rest = self._chain(callee, seen, depth + 1)
-            if rest is not None:
-                return [name, *rest]
-        return None
+        return self._steps(qualified, _enqueue_of, MAX_CHAIN + 1, set())
 
     def effect_chain(self, qualified: str, kind: str, depth: int) -> list[tuple[str, str | None]] | None:
         """``[("clear_cache()", "shop/cache.py:4"), ("cache.delete_many()", "shop/cache.py:6")]`` when
         calling ``qualified`` has a ``kind`` side effect within ``depth`` calls."""
-        return self._effect_chain(qualified, kind, depth, set())
 
-    def _effect_chain(
-        self, qualified: str, kind: str, depth: int, seen: set[str]
+        def effect_of(summary: FunctionSummary) -> tuple[str, int] | None:
+            return next(((text, line) for found, text, line in summary.effects if found == kind), None)
+
+        return self._steps(qualified, effect_of, depth, set())
+
+    def _steps(
+        self,
+        qualified: str,
+        end: Callable[[FunctionSummary], tuple[str, int] | None],
+        depth: int,
+        seen: set[str],
     ) -> list[tuple[str, str | None]] | None:
+        """The calls from ``qualified`` to a function whose summary ``end`` answers (its call, its
+        line), at most ``depth`` functions deep, each step with where it is."""
         if qualified in seen or depth <= 0:
             return None
         seen.add(qualified)
@@ -491,11 +485,11 @@ class ProjectIndex:
         if summary is None or summary.wrapper or summary.task is not None:
             return None
         name = (f"{qualified.rsplit('.', 1)[-1]}()", self._place(qualified, summary.line))
-        for effect_kind, text, line in summary.effects:
-            if effect_kind == kind:
-                return [name, (text, self._place(qualified, line))]
+        found = end(summary)
+        if found is not None:
+            return [name, (found[0], self._place(qualified, found[1]))]
         for callee in summary.calls:
-            rest = self._effect_chain(callee, kind, depth - 1, seen)
+            rest = self._steps(callee, end, depth - 1, seen)
             if rest is not None:
                 return [name, *rest]
         return None
@@ -626,6 +620,10 @@ def _name_digest(summary: ModuleSummary | None, name: str) -> str:
 
 def _stamp_text(stamp: list[int] | None) -> str:
     return "-" if stamp is None else f"{stamp[0]}:{stamp[1]}"
+
+
+def _enqueue_of(summary: FunctionSummary) -> tuple[str, int] | None:
+    return (summary.enqueue, summary.enqueue_line) if summary.enqueue is not None else None
 
 
 def code_hash(data: bytes) -> str | None:

@@ -62,17 +62,19 @@ def could_have_findings(
     wrappers: tuple[str, ...] = (),
     *,
     project: bool = False,
-    words: tuple[str, ...] = (),
+    words: tuple[str, ...] | None = None,
 ) -> bool:
     """False only when ``text`` certainly holds no finding under ``config``.
 
-    ``words`` are the enabled rules' own (:func:`rule_words`): a file
-    must mention one. ``wrappers`` are the names of the project's own
+    ``words`` are the enabled rules' own (:func:`rule_words`, the default):
+    a file must mention one. ``wrappers`` are the names of the project's own
     atomic wrappers (from the project index): a file using one needs no
     ``atomic`` of its own. With ``project`` (a project index is at hand), a
     file that imports from the project may call its helpers inside a block
     (OC105), with no word of its own.
     """
+    if words is None:
+        words = rule_words(config)
     context_words = _CONTEXT_WORDS + _last_parts(config.atomic_wrappers | config.safe_deferrers) + wrappers
     # Under ATOMIC_REQUESTS any view runs inside the request's transaction.
     in_view = config.atomic_requests != "false" and _VIEW_HINT.search(text) is not None

@@ -8,6 +8,7 @@ Codes are stable once released.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .effects import WORDS as EFFECT_WORDS
 from .effects import Effect
@@ -47,6 +48,17 @@ RULES: dict[str, Rule] = {}
 
 def _add(rule: Rule) -> None:
     RULES[rule.code] = rule
+
+
+def _side_effect(kinds: tuple[Effect, ...], switched: str) -> dict[str, Any]:
+    """What every side-effect rule shares: the ``side-effects`` setting turns it on for ``kinds``."""
+    return {
+        "opt_in": "side-effects",
+        "switched": switched,
+        "options": ("side-effects",),
+        "words": tuple(dict.fromkeys(word for kind in kinds for word in EFFECT_WORDS[kind])),
+        "effects": frozenset(kind.value for kind in kinds),
+    }
 
 
 _add(
@@ -349,11 +361,7 @@ _add(
             "backend that queues it (django-post-office, django-mailer) or told of committed data."
         ),
         fixable=True,
-        opt_in="side-effects",
-        switched="off unless `side-effects` includes `mail`",
-        options=("side-effects",),
-        words=EFFECT_WORDS[Effect.MAIL],
-        effects=frozenset({Effect.MAIL.value}),
+        **_side_effect((Effect.MAIL,), "off unless `side-effects` includes `mail`"),
     )
 )
 
@@ -400,11 +408,10 @@ _add(
             "names the chain and the fix belongs in the helper."
         ),
         fixable=True,
-        opt_in="side-effects",
-        switched="invalidations on by default, `side-effects = cache`; writes with `cache-writes`",
-        options=("side-effects",),
-        words=EFFECT_WORDS[Effect.CACHE],
-        effects=frozenset({Effect.CACHE.value, Effect.CACHE_WRITES.value}),
+        **_side_effect(
+            (Effect.CACHE, Effect.CACHE_WRITES),
+            "invalidations on by default, `side-effects = cache`; writes with `cache-writes`",
+        ),
     )
 )
 
@@ -443,11 +450,7 @@ _add(
             "`grant_type` body) are not. Off by default (`side-effects = http`)."
         ),
         fixable=False,
-        opt_in="side-effects",
-        switched="off unless `side-effects` includes `http`",
-        options=("side-effects",),
-        words=EFFECT_WORDS[Effect.HTTP],
-        effects=frozenset({Effect.HTTP.value}),
+        **_side_effect((Effect.HTTP,), "off unless `side-effects` includes `http`"),
     )
 )
 

@@ -216,14 +216,23 @@ def target_names(target: cst.BaseExpression) -> set[str]:
     return set()
 
 
+def methods_of(cls: cst.ClassDef) -> dict[str, cst.FunctionDef]:
+    """The methods a class body defines (not those it inherits)."""
+    return {
+        statement.name.value: statement
+        for statement in block_body(cls)
+        if isinstance(statement, cst.FunctionDef)
+    }
+
+
 def class_level_method(cls: cst.ClassDef, name: str) -> cst.FunctionDef | None:
     """``name`` when the class defines it as a ``@staticmethod`` or ``@classmethod``: callable
     through the class name (``Incident.close_all()``) without an instance."""
-    for statement in block_body(cls):
-        if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
-            for decorator in statement.decorators:
-                target = decorator.decorator
-                if isinstance(target, cst.Name) and target.value in ("staticmethod", "classmethod"):
-                    return statement
-            return None
+    method = methods_of(cls).get(name)
+    if method is None:
+        return None
+    for decorator in method.decorators:
+        target = decorator.decorator
+        if isinstance(target, cst.Name) and target.value in ("staticmethod", "classmethod"):
+            return method
     return None

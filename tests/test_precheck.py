@@ -6,7 +6,7 @@ import pytest
 from fixture_format import all_fixtures
 
 from flake8_oncommit.config import Config, config_from_mapping
-from flake8_oncommit.engine import passes_precheck as could_have_findings
+from flake8_oncommit.precheck import could_have_findings
 
 ON = Config(atomic_requests="true")
 WRAPPER = frozenset({"db.atomic_write"})

@@ -19,7 +19,7 @@ from ..findings import RawFinding
 from ..names import LocalFunction, dotted_name
 from ..positions import locate
 from ..rules import RULES
-from ..walk import block_body, body_runs_later
+from ..walk import body_runs_later, methods_of
 from .base import Check
 
 
@@ -81,14 +81,7 @@ class HelperChain(Check):
             if id(call) in reported:
                 continue
             for subclass in ctx.subclasses(cls):
-                method = next(
-                    (
-                        statement
-                        for statement in block_body(subclass)
-                        if isinstance(statement, cst.FunctionDef) and statement.name.value == name
-                    ),
-                    None,
-                )
+                method = methods_of(subclass).get(name)
                 if method is None or id(method) in graph.covered or body_runs_later(method):
                     continue
                 chain = graph.chain(method, self._external_chain)
