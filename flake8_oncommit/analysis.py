@@ -136,6 +136,7 @@ def summarise(analyzer: Context) -> ModuleSummary:
             if module
         )
     )
+    summary.receivers = tuple(dict.fromkeys(analyzer.calls.registrations))
     summary.commit_aware_task_bases = tuple(
         name for name, binding in rec.names.scopes[0].bindings.items() if binding == COMMIT_AWARE_TASK_BASE
     )

@@ -22,6 +22,14 @@ import libcst as cst
 from .atomic import AtomicBlock
 from .effects import Effect
 from .libraries import NOT_PROJECT_PACKAGES
+from .model_signals import (
+    ModelCall,
+    connect_registration,
+    model_call,
+    receiver_registrations,
+    send_sender,
+    signal_key,
+)
 from .names import LocalClass, LocalFunction, LocalInstance, ProjectCall, dotted_name
 from .walk import body_runs_later, class_level_method, methods_of, parameter_names
 
@@ -196,6 +204,12 @@ class CallRecorder:
         self.block_calls: list[BlockCall] = []
         #: ``signal.send()`` calls made inside a writing block (receivers resolved after the walk)
         self.signal_sends: list[cst.Call] = []
+        #: for each of those: the signal's key and the sender's (see :mod:`.model_signals`)
+        self.signal_keys: dict[int, tuple[str, str]] = {}
+        #: ORM calls made inside a writing block that send a model's signals (``order.save()``)
+        self.model_calls: list[tuple[ModelCall, AtomicBlock]] = []
+        #: receivers this module registers, for the project's table: (signal, sender, handler)
+        self.registrations: list[tuple[str, str, str]] = []
         #: ``self.name()`` calls made inside a writing block, with the class they are in
         self.self_calls: list[tuple[cst.Call, cst.ClassDef, str]] = []
         #: methods of the module's classes: id -> ``Class.method`` (other modules
@@ -225,7 +239,17 @@ class CallRecorder:
             # Receivers may be registered further down: resolved after the walk.
             if ctx.writing_blocks:
                 self.signal_sends.append(node)
+                signal = signal_key(ctx.rec, func.value) if not ctx.summary_only else None
+                sender = send_sender(ctx.rec, node) if signal is not None else None
+                if signal is not None and sender is not None:
+                    self.signal_keys[id(node)] = (signal, sender)
             return
+        if isinstance(func, cst.Attribute) and func.attr.value == "connect":
+            self._note_connect(node)
+        if ctx.writing_blocks and not ctx.summary_only and ctx.rec.index is not None:
+            sent = model_call(ctx.rec, node)
+            if sent is not None:
+                self.model_calls.append((sent, ctx.writing_blocks[0]))
         targets = self._local_targets(node)
         owner = ctx.owner
         if not targets:
@@ -326,12 +350,29 @@ class CallRecorder:
     def _is_module_level(self, function: cst.FunctionDef) -> bool:
         return any(statement is function for statement in self.ctx.module.body)
 
+    def _note_connect(self, node: cst.Call) -> None:
+        """``post_save.connect(handler, sender=Order)``: a receiver for the project's table."""
+        ctx = self.ctx
+        found = connect_registration(ctx.rec, node)
+        if found is None:
+            return
+        signal, sender, handler = found
+        target = ctx.rec.resolve(handler)
+        if isinstance(target, LocalFunction) and ctx.module_name and self._is_module_level(target.node):
+            self.registrations.append((signal, sender, f"{ctx.module_name}.{target.node.name.value}"))
+        elif isinstance(target, str) and "." in target and not target.startswith("."):
+            self.registrations.append((signal, sender, target))
+
     def note_receivers(self, node: cst.FunctionDef) -> None:
         """``@receiver(signal)`` / ``@receiver([a, b])`` on a function of this module."""
+        ctx = self.ctx
         for decorator in node.decorators:
             call = decorator.decorator
             if not isinstance(call, cst.Call) or not call.args:
                 continue
+            if ctx.module_name and ctx.at_module_level:
+                for key, sender in receiver_registrations(ctx.rec, call) or ():
+                    self.registrations.append((key, sender, f"{ctx.module_name}.{node.name.value}"))
             name = self.ctx.rec.qualified(call.func)
             if name is None or name.rsplit(".", 1)[-1] != "receiver":
                 continue

@@ -133,6 +133,8 @@ class Job:
     roots: tuple[str, ...] = ()
     #: the project's files that could define an atomic wrapper (None: walk on first need)
     wrapper_files: tuple[str, ...] | None = None
+    #: the project's files that could register a signal receiver (None: walk on first need)
+    receiver_files: tuple[str, ...] | None = None
     #: the project's atomic wrappers, found once for the run (None: when first needed)
     wrappers: tuple[str, ...] | None = None
     #: ``--add-noqa``: silence what is left after fixing
@@ -157,6 +159,9 @@ def open_job_project(job: Job) -> Project | None:
         wrapper_files=[Path(path) for path in job.wrapper_files] if job.wrapper_files is not None else None,
         task_bases=job.task_bases,
         keep_results=job.keep_results,
+        receiver_files=[Path(path) for path in job.receiver_files]
+        if job.receiver_files is not None
+        else None,
     )
     if job.wrappers is not None:
         project.index.preset_wrapper_names(job.wrappers)
@@ -770,6 +775,9 @@ def _open(
         cache_dir=str(cache_dir) if cache_dir is not None else None,
         roots=tuple(str(path) for path in project.index.roots),
         wrapper_files=tuple(str(path) for path in project.scan.wrapper_candidates())
+        if project.scan
+        else None,
+        receiver_files=tuple(str(path) for path in project.scan.receiver_candidates())
         if project.scan
         else None,
         task_bases=project.scan.task_bases() if project.scan else None,

@@ -58,7 +58,8 @@ Summariser = Callable[[str, Config, str, str, "ProjectIndex"], ModuleSummary]
 #: module; ``("text", module, "need:name:mtime:size")``: the module's text
 #: alone settled the answer (see :meth:`ProjectIndex._shortcut`), the file
 #: then having that stamp (``-`` when there was no such module); or
-#: ``("fact", "task-bases", None)``: no project module overrides apply_async.
+#: ``("fact", "task-bases", None)``: no project module overrides apply_async; or
+#: ``("receivers", signal, digest)``: the project's receivers of that signal.
 Dep = tuple[str, str, Optional[str]]
 
 
@@ -85,6 +86,14 @@ _DEFERRER_WORDS = ("on_commit",)
 def could_define_wrapper(data: bytes) -> bool:
     """Whether a module's bytes could define an atomic wrapper (for :meth:`ProjectIndex.wrapper_names`)."""
     return b"atomic" in data and (b"yield" in data or _NESTED_DEF.search(data) is not None)
+
+
+_RECEIVER_BYTES = re.compile(rb"\breceiver\s*\(|\.connect\s*\(")
+
+
+def could_define_receiver(data: bytes) -> bool:
+    """Whether a module's bytes could register a signal receiver (for :meth:`ProjectIndex.receivers`)."""
+    return _RECEIVER_BYTES.search(data) is not None and (b"receiver" in data or b"ignal" in data)
 
 
 def summary_digest(summary: ModuleSummary | None) -> str | None:
@@ -124,6 +133,7 @@ class ProjectIndex:
         roots: Iterable[Path] = (),
         files: Sequence[Path] | None = None,
         task_bases: bool | None = None,
+        receiver_files: Sequence[Path] | None = None,
     ) -> None:
         self.root = Path(os.path.abspath(root))
         self.config = config
@@ -137,6 +147,9 @@ class ProjectIndex:
         for directory in roots:
             self.add_root(directory)
         self._files = files
+        self._receiver_files = receiver_files
+        #: signal key -> (sender key, handler) of every receiver the project registers
+        self._receiver_table: dict[str, tuple[tuple[str, str], ...]] | None = None
         #: whether any project module could define a commit-aware Task base
         #: (from the front end's scan; None: unknown, ask the summaries)
         self._task_bases = None if task_bases is None else task_bases or bool(config.transactional_queues)
@@ -266,6 +279,41 @@ class ProjectIndex:
         """Names found by the front end (the CLI scans once, then hands them to its workers)."""
         self._wrapper_names = names
 
+    # -- the project's signal receivers ---------------------------------------------
+
+    def receivers(self, signal: str) -> tuple[tuple[str, str], ...]:
+        """``(sender key, handler)`` of every receiver the project registers for ``signal``
+        (keys as in :mod:`.model_signals`), wherever it is registered.
+
+        The table is built once, on first need: only modules whose bytes could
+        register a receiver are summarised. What the check asked is recorded
+        with the answer's digest: a receiver added, removed or moved anywhere
+        in the project makes the cached result stale.
+        """
+        found = self._receivers().get(signal, ())
+        self._note(("receivers", signal, _receivers_digest(found)))
+        return found
+
+    def _receivers(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        if self._receiver_table is None:
+            table: dict[str, list[tuple[str, str]]] = {}
+            files = self._receiver_files if self._receiver_files is not None else self._walk()
+            self._stack.append(None)  # not what the check in progress asked
+            try:
+                for path in files:
+                    data = self._read(Path(os.path.abspath(path)))
+                    if data is None or not could_define_receiver(data):
+                        continue
+                    module, root = module_name_of(path)
+                    self.add_root(root)
+                    summary = self.module(module) if module else None
+                    for signal, sender, handler in summary.receivers if summary is not None else ():
+                        table.setdefault(signal, []).append((sender, handler))
+            finally:
+                self._stack.pop()
+            self._receiver_table = {signal: tuple(dict.fromkeys(found)) for signal, found in table.items()}
+        return self._receiver_table
+
     def _walk(self) -> list[Path]:
         return [Path(path) for path in discover([str(self.root)]) if path.endswith(".py")]
 
@@ -330,6 +378,8 @@ class ProjectIndex:
             return bool(need) and self._shortcut(path, name, need) is not None
         if kind == "fact":
             return module == "task-bases" and self._task_bases is False
+        if kind == "receivers":
+            return _receivers_digest(self._receivers().get(module, ())) == value
         if kind in ("summary", "name"):
             if module in self._stack:
                 return False
@@ -616,6 +666,10 @@ def _name_digest(summary: ModuleSummary | None, name: str) -> str:
         name in summary.commit_aware_task_bases,
     ]
     return hashlib.sha1(json.dumps(said, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _receivers_digest(found: Sequence[tuple[str, str]]) -> str:
+    return hashlib.sha1(json.dumps(sorted(found)).encode()).hexdigest()[:16]
 
 
 def _stamp_text(stamp: list[int] | None) -> str:

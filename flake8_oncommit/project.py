@@ -68,6 +68,7 @@ class Project:
         wrapper_files: Sequence[Path] | None = None,
         task_bases: bool | None = None,
         keep_results: bool = True,
+        receiver_files: Sequence[Path] | None = None,
     ) -> None:
         self.root = root
         self.config = config
@@ -78,7 +79,14 @@ class Project:
         #: the scan that opened it (see :func:`open_project`), if any
         self.scan: ProjectScan | None = None
         self.index = ProjectIndex(
-            root, config, _summarise, store=store, roots=roots, files=wrapper_files, task_bases=task_bases
+            root,
+            config,
+            _summarise,
+            store=store,
+            roots=roots,
+            files=wrapper_files,
+            task_bases=task_bases,
+            receiver_files=receiver_files,
         )
 
     # -- checking ----------------------------------------------------------------
@@ -244,6 +252,7 @@ def open_project(
         wrapper_files=scan.wrapper_candidates(),
         task_bases=scan.task_bases(),
         keep_results=keep_results,
+        receiver_files=scan.receiver_candidates(),
     )
     project.scan = scan
     return project, notes

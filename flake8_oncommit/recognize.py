@@ -15,6 +15,7 @@ import libcst as cst
 from . import libraries as lib
 from .atomic import AtomicRecognizer
 from .enqueues import EnqueueRecognizer
+from .model_signals import instance_binding
 from .names import (
     LOCAL,
     AtomicContext,
@@ -53,6 +54,10 @@ class Recognizer(AtomicRecognizer, EnqueueRecognizer, EffectRecognizer):
             block = self.atomic_of(value, project=not lazy)
             if block is not None:
                 return AtomicContext(block.using)
+            instance = instance_binding(self, value)
+            if instance is not None:
+                # ``order = Order.objects.create(...)``: its methods, its save() signals.
+                return instance
             binding = self._call_binding(value)
             if lazy:
                 found = self.resolve(value.func)

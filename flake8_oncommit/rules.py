@@ -249,7 +249,10 @@ _add(
             "helper, with transaction.on_commit(). The chain follows the module's own functions, methods "
             "called through `self`/`cls`, receivers (`@receiver`, `signal.connect`) of the module's "
             "signals, and module-level functions imported from the project's other modules (through the "
-            "project index, up to five calls deep)."
+            "project index, up to five calls deep). ORM calls that send Django model signals "
+            "(`Order.objects.create()`, `order.save()`, `order.delete()`, `order.tags.add()`) are "
+            "followed to the project's receivers for that model in any module, and to the model's own "
+            "`save()`/`delete()`."
         ),
         fixable=False,
         options=("enqueue-functions", "enqueue-methods", "safe-deferrers"),

@@ -20,13 +20,13 @@ from typing import Any
 
 from .cache import Store, content_hash, entry_id
 from .files import TEMP_MARKER, FileError, is_excluded_dir, read
-from .index import could_define_task_base, could_define_wrapper
+from .index import could_define_receiver, could_define_task_base, could_define_wrapper
 from .source import SourceError, decode
 
 #: The settings whose evidence is looked for (see :mod:`.settings_scan`).
 SETTINGS_KEYS = ("ATOMIC_REQUESTS", "Q_CLUSTER")
 _SETTINGS_NAME = re.compile(r"settings", re.IGNORECASE)
-SCAN_FORMAT = 4
+SCAN_FORMAT = 5
 
 
 #: What one file's bytes say, as kept in ``scan.json``: ``[mtime_ns, size,
@@ -36,6 +36,7 @@ SCAN_FORMAT = 4
 Facts = list[Any]
 WRAPPER = 1  # it could define an atomic wrapper (see :func:`.index.could_define_wrapper`)
 TASK_BASE = 2  # it could define a commit-aware Celery Task base (it overrides apply_async)
+RECEIVER = 4  # it could register a signal receiver (see :func:`.index.could_define_receiver`)
 
 
 def _valid(row: object) -> bool:
@@ -83,8 +84,10 @@ def facts_of(item: tuple[str, str]) -> Facts | None:
             from .settings_values import evidence_lines  # parses: only for settings modules
 
             settings = evidence_lines(text, keys)
-    flags = (WRAPPER if could_define_wrapper(data) else 0) | (
-        TASK_BASE if could_define_task_base(data) else 0
+    flags = (
+        (WRAPPER if could_define_wrapper(data) else 0)
+        | (TASK_BASE if could_define_task_base(data) else 0)
+        | (RECEIVER if could_define_receiver(data) else 0)
     )
     row: Facts = [snapshot.mtime_ns, snapshot.size, content_hash(data)[:16], flags]
     return [*row, settings] if settings else row
@@ -150,6 +153,10 @@ class ProjectScan:
     def wrapper_candidates(self) -> list[Path]:
         """Files that could define an atomic wrapper, in walking order."""
         return [self.root / relative for relative in self.order if self.facts[relative][3] & WRAPPER]
+
+    def receiver_candidates(self) -> list[Path]:
+        """Files that could register a signal receiver, in walking order."""
+        return [self.root / relative for relative in self.order if self.facts[relative][3] & RECEIVER]
 
     def task_bases(self) -> bool:
         """Whether any file could define a commit-aware Task base class."""

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 #: Bumped whenever what a summary records changes: cached summaries of an
 #: older format are recomputed.
-SUMMARY_FORMAT = 8
+SUMMARY_FORMAT = 9
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,9 @@ class ModuleSummary:
     commit_aware_task_bases: tuple[str, ...] = ()
     #: modules it re-exports with ``from x import *`` (absolute names), in order
     star_modules: tuple[str, ...] = ()
+    #: signal receivers it registers (``@receiver``, ``signal.connect``): (signal key,
+    #: sender key, the handler's absolute name), keys as in :mod:`.model_signals`
+    receivers: tuple[tuple[str, str, str], ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -70,6 +73,7 @@ class ModuleSummary:
             "view_classes": list(self.view_classes),
             "commit_aware_task_bases": list(self.commit_aware_task_bases),
             "star_modules": list(self.star_modules),
+            "receivers": [list(receiver) for receiver in self.receivers],
         }
 
     @classmethod
@@ -79,6 +83,8 @@ class ModuleSummary:
         view_classes = data.get("view_classes", [])
         bases = data.get("commit_aware_task_bases", [])
         stars = data.get("star_modules", [])
+        receivers = data.get("receivers", [])
+        assert isinstance(receivers, list)
         assert isinstance(functions, dict) and isinstance(aliases, dict)
         assert isinstance(view_classes, list) and isinstance(bases, list)
         return cls(
@@ -96,4 +102,7 @@ class ModuleSummary:
             view_classes=tuple(view_classes),
             commit_aware_task_bases=tuple(bases),
             star_modules=tuple(str(name) for name in stars) if isinstance(stars, list) else (),
+            receivers=tuple(
+                (str(signal), str(sender), str(handler)) for signal, sender, handler in receivers
+            ),
         )

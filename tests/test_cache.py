@@ -431,3 +431,56 @@ def test_a_helper_re_exported_by_a_star_import_is_followed_warm(shop: Path) -> N
     helpers.write_text(HELPERS.format(body="return order.pk"))
     later(helpers)
     assert "./shop/views.py:10 OC105" not in same_as_cold(shop)
+
+
+MODELS = """\
+from django.db import models
+
+
+class Order(models.Model):
+    pass
+"""
+
+SAVES = """\
+from django.db import transaction
+
+from shop.models import Order
+
+
+def archive(pk):
+    with transaction.atomic():
+        order = Order.objects.get(pk=pk)
+        order.save()
+"""
+
+RECEIVERS = """\
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from shop.models import Order
+from shop.tasks import ship
+
+
+@receiver(post_save, sender=Order)
+def shipped(sender, instance, **kwargs):
+    {body}
+"""
+
+
+def test_a_signal_receiver_in_another_module_is_followed_warm(shop: Path) -> None:
+    """The project's receiver table is a dependency: adding, changing or removing a receiver
+    module anywhere re-checks the file whose save() sends the signal."""
+    (shop / "shop" / "models.py").write_text(MODELS)
+    (shop / "shop" / "saves.py").write_text(SAVES)
+    assert "./shop/saves.py:9 OC105" not in same_as_cold(shop)
+    receivers = shop / "shop" / "receivers.py"
+    receivers.write_text(RECEIVERS.format(body="ship.delay(instance.pk)"))
+    assert "./shop/saves.py:9 OC105" in same_as_cold(shop)
+    receivers.write_text(RECEIVERS.format(body="return instance.pk"))
+    later(receivers)
+    assert "./shop/saves.py:9 OC105" not in same_as_cold(shop)
+    receivers.write_text(RECEIVERS.format(body="ship.delay(instance.pk)"))
+    later(receivers)
+    assert "./shop/saves.py:9 OC105" in same_as_cold(shop)
+    receivers.unlink()
+    assert "./shop/saves.py:9 OC105" not in same_as_cold(shop)

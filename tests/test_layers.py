@@ -30,7 +30,8 @@ for _layer, _names in enumerate(
         # 2: the pre-check, parsing, the project and its settings
         "precheck parsing index cache scan settings_values settings_scan",
         # 3: the analysis context: recognisers and the walk
-        "resolution atomic enqueues side_effects recognize views planning where callgraph context deferral",
+        "resolution model_signals atomic enqueues side_effects recognize views planning where callgraph "
+        "context deferral",
         # 4: the rules
         "checks checks.base checks.called_enqueue checks.enqueue_in_block checks.helper_chain "
         "checks.late_binding checks.no_effect checks.settings checks.wrong_database checks.side_effect "

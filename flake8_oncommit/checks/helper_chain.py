@@ -16,7 +16,8 @@ import libcst as cst
 
 from ..callgraph import BlockCall, Step, chain_text
 from ..findings import RawFinding
-from ..names import LocalFunction, dotted_name
+from ..model_signals import sender_matches
+from ..names import LocalClass, LocalFunction, dotted_name
 from ..positions import locate
 from ..rules import RULES
 from ..walk import body_runs_later, methods_of
@@ -59,6 +60,7 @@ class HelperChain(Check):
                 found.append((block_call.call, local_chain, None))
                 break
         found += self._overrides({id(call) for call, _, _ in found})
+        found += self._signals({id(call) for call, _, _ in found})
         if not found:
             return
         # One pass for the lines of every step of this module.
@@ -91,6 +93,85 @@ class HelperChain(Check):
                     reported.add(id(call))
                     break
         return found
+
+    def _signals(self, reported: set[int]) -> list[tuple[cst.Call, list[Step], str | None]]:
+        """Calls in a block whose signals reach a receiver of any project module that enqueues:
+        ``order.save()`` (``post_save`` for ``Order``), ``order.tags.add()``, ``order_paid.send()``;
+        and ``Order.objects.create()`` running ``Order.save()`` overridden with an enqueue."""
+        recorder = self.ctx.calls
+        found: list[tuple[cst.Call, list[Step], str | None]] = []
+        for sent, _ in recorder.model_calls:
+            if id(sent.call) in reported:
+                continue
+            chain = self._method_chain(sent.sender, sent.method) if sent.method is not None else None
+            for signal in sent.signals if chain is None else ():
+                chain = self._receiver_chain(f"django:{signal}", sent.sender)
+                if chain is not None:
+                    break
+            if chain is not None:
+                found.append((sent.call, chain, None))
+                reported.add(id(sent.call))
+        for call in recorder.signal_sends:
+            keys = recorder.signal_keys.get(id(call))
+            if id(call) in reported or keys is None:
+                continue
+            chain = self._receiver_chain(*keys)
+            if chain is not None:
+                found.append((call, chain, None))
+                reported.add(id(call))
+        return found
+
+    def _method_chain(self, model: str, method: str) -> list[Step] | None:
+        """``[call, Order.save(), sync.delay()]``: the model's own ``save()`` (``delete()``) enqueues."""
+        ctx = self.ctx
+        prefix = f"{ctx.module_name}." if ctx.module_name else None
+        if prefix is not None and model.startswith(prefix):
+            cls = ctx.rec.names.scopes[0].bindings.get(model[len(prefix) :])
+            if not isinstance(cls, LocalClass):
+                return None
+            target = ctx.method_table(cls.node).get(method)
+            if target is None or id(target) in ctx.calls.graph.covered or body_runs_later(target):
+                return None
+            chain = ctx.calls.graph.chain(target, self._external_chain)
+        else:
+            chain = self._external_chain(f"{model}.{method}", first=True)
+        if chain is None:
+            return None
+        named = f"{model.rsplit('.', 1)[-1]}.{method}()"
+        return [Step(""), replace(chain[0], text=named), *chain[1:]]
+
+    def _receiver_chain(self, signal: str, sender: str) -> list[Step] | None:
+        """``[call, post_save receiver notify() at shop/signals.py:14, sync.delay()]``: a receiver of
+        ``signal`` for ``sender`` enqueues. A model signal's receivers must name the sender: one
+        that takes every model is not followed (what it does depends on the instance)."""
+        ctx = self.ctx
+        index = ctx.rec.index
+        if index is None:
+            return None
+        model_signal = signal.startswith("django:")
+        for receives, handler in index.receivers(signal):
+            if receives:
+                if not sender or not sender_matches(receives, sender):
+                    continue
+            elif model_signal:
+                continue
+            chain = self._handler_chain(handler)
+            if chain is not None:
+                name = signal.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+                return [Step(""), replace(chain[0], text=f"{name} receiver {chain[0].text}"), *chain[1:]]
+        return None
+
+    def _handler_chain(self, handler: str) -> list[Step] | None:
+        ctx = self.ctx
+        prefix = f"{ctx.module_name}." if ctx.module_name else None
+        if prefix is None or not handler.startswith(prefix):
+            return self._external_chain(handler, first=True)
+        function = ctx.rec.names.scopes[0].bindings.get(handler[len(prefix) :])
+        if not isinstance(function, LocalFunction) or id(function.node) in ctx.calls.graph.covered:
+            return None
+        if ctx.rec.is_configured(function, ctx.config.transactional_queues):
+            return None
+        return ctx.calls.graph.chain(function.node, self._external_chain)
 
     def _external_chain(self, qualified: str, first: bool = False) -> list[Step] | None:
         """The chain to an enqueue from a helper of another module of the project (None: none).
