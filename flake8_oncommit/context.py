@@ -40,7 +40,8 @@ from .config import DEFAULT_CONFIG, Config
 from .enqueues import Enqueue
 from .findings import DeferStatement, RawFinding, Site
 from .index import ProjectIndex
-from .names import LOCAL, dotted_name
+from .libraries import is_project_name
+from .names import LOCAL, ProjectCall, dotted_name
 from .planning import SUPPRESS_REASON, TRY_REASON, Guard, catches_send_errors, data_names
 from .positions import locate
 from .recognize import Recognizer
@@ -364,6 +365,12 @@ class Context:
         if params is not None:
             for name in parameter_names(params):
                 names.bind(name, LOCAL)
+            if kind == "function":
+                for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+                    if param.annotation is not None:
+                        typed = self.rec.typed(param.annotation.annotation, "by the annotation")
+                        if typed is not None:
+                            names.bind(param.name.value, typed)
         self.walk(body)
         names.pop()
         self.blocks, self.deferred, self.statement_value, self.loops, self.guards, self.exit_stacks = saved
@@ -454,6 +461,35 @@ class Context:
                 if isinstance(base, cst.Name) and base.value in self.module_classes
             ]
         return table
+
+    def local_mro(self, node: cst.ClassDef) -> list[cst.ClassDef]:
+        """``node`` then the classes of this module it derives from (bases left to right, depth first)."""
+        order: list[cst.ClassDef] = []
+        pending = [node]
+        while pending and len(order) < 20:
+            current = pending.pop(0)
+            if any(current is seen for seen in order):
+                continue
+            order.append(current)
+            pending[:0] = [
+                self.module_classes[base.value.value]
+                for base in current.bases
+                if isinstance(base.value, cst.Name) and base.value.value in self.module_classes
+            ]
+        return order
+
+    def project_bases(self, node: cst.ClassDef) -> list[str]:
+        """The bases of ``node`` defined in other modules of the project (absolute names), reached
+        through its bases of this module too, in look-up order."""
+        found: list[str] = []
+        for cls in self.local_mro(node):
+            for base in cls.bases:
+                if isinstance(base.value, cst.Name) and base.value.value in self.module_classes:
+                    continue
+                name = self.rec.qualified(base.value)
+                if name is not None and is_project_name(name) and name not in found:
+                    found.append(name)
+        return found
 
     def _read_class_decorator(self, decorator: cst.BaseExpression, info: ClassInfo) -> None:
         """``@method_decorator(atomic, name="dispatch")`` on a class-based view."""
@@ -603,6 +639,9 @@ class Context:
             self._check_settings_assignment(node.target)
         if not self.at_module_level:
             binding = self.rec.value_binding(node.value) if node.value is not None else LOCAL
+            if binding is LOCAL or isinstance(binding, ProjectCall):
+                # ``svc: Service = make_service()``: the annotation says what it holds.
+                binding = self.rec.typed(node.annotation.annotation, "by the annotation") or binding
             self.rec.bind_target(node.target, binding)
 
     def _visit_augassign(self, node: cst.AugAssign) -> None:

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 #: Bumped whenever what a summary records changes: cached summaries of an
 #: older format are recomputed.
-SUMMARY_FORMAT = 8
+SUMMARY_FORMAT = 9
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,19 @@ class FunctionSummary:
     effects: tuple[tuple[str, str, int], ...] = ()
 
 
+@dataclass(frozen=True)
+class ClassSummary:
+    """What one module-level class is, for method look-ups from other modules."""
+
+    #: where its ``class`` statement is (1-based; 0: not recorded)
+    line: int = 0
+    #: its bases of other project modules (absolute names), reached through
+    #: the bases of the same module too, in look-up order
+    bases: tuple[str, ...] = ()
+    #: every method it defines or inherits from classes of the same module
+    methods: tuple[str, ...] = ()
+
+
 @dataclass
 class ModuleSummary:
     functions: dict[str, FunctionSummary] = field(default_factory=dict)
@@ -62,6 +75,8 @@ class ModuleSummary:
     commit_aware_task_bases: tuple[str, ...] = ()
     #: modules it re-exports with ``from x import *`` (absolute names), in order
     star_modules: tuple[str, ...] = ()
+    #: module-level classes: where, their bases elsewhere in the project, their methods
+    classes: dict[str, ClassSummary] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -70,6 +85,7 @@ class ModuleSummary:
             "view_classes": list(self.view_classes),
             "commit_aware_task_bases": list(self.commit_aware_task_bases),
             "star_modules": list(self.star_modules),
+            "classes": {name: asdict(found) for name, found in self.classes.items()},
         }
 
     @classmethod
@@ -79,8 +95,10 @@ class ModuleSummary:
         view_classes = data.get("view_classes", [])
         bases = data.get("commit_aware_task_bases", [])
         stars = data.get("star_modules", [])
+        classes = data.get("classes", {})
         assert isinstance(functions, dict) and isinstance(aliases, dict)
         assert isinstance(view_classes, list) and isinstance(bases, list)
+        assert isinstance(classes, dict)
         return cls(
             functions={
                 name: FunctionSummary(
@@ -96,4 +114,12 @@ class ModuleSummary:
             view_classes=tuple(view_classes),
             commit_aware_task_bases=tuple(bases),
             star_modules=tuple(str(name) for name in stars) if isinstance(stars, list) else (),
+            classes={
+                name: ClassSummary(
+                    line=int(value.get("line", 0)),
+                    bases=tuple(value.get("bases", ())),
+                    methods=tuple(value.get("methods", ())),
+                )
+                for name, value in classes.items()
+            },
         )
