@@ -324,6 +324,12 @@ class CallRecorder:
         typed = self._typed_receiver(receiver) if instance is None else None
         if typed is not None:
             self._resolution = Resolution(typed.how, typed.node, typed.cls, typed.qualified)
+            if name == "save" and typed.save_as is not None:
+                # DRF: ``serializer.save()`` runs the serializer's create() or update().
+                name = self._save_runs(typed, typed.save_as)
+                if name != "save":
+                    how = f"{typed.how}, whose save() runs {name}()"
+                    self._resolution = Resolution(how, typed.node, typed.cls, typed.qualified)
             if typed.cls is None:
                 return f"{typed.qualified}.{name}"
             instance = typed.cls
@@ -343,6 +349,15 @@ class CallRecorder:
             if signal is not None and isinstance(handler, LocalFunction):
                 self.graph.receivers.setdefault(signal, []).append(handler.node)
         return ()
+
+    def _save_runs(self, typed: Typed, save_as: str) -> str:
+        """``save``, when the serializer's class defines it (itself or a project base), else ``save_as``."""
+        if typed.cls is not None:
+            return "save" if "save" in self.ctx.method_table(typed.cls) else save_as
+        index = self.ctx.rec.index
+        if index is None or self.ctx.summary_only or typed.qualified is None:
+            return "save"
+        return "save" if index.method_owner(f"{typed.qualified}.save") is not None else save_as
 
     def _inherited_target(self, cls: cst.ClassDef, name: str) -> str | None:
         """``module.Class.name`` for a method a class of the module inherits from a base in another

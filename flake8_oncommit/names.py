@@ -62,15 +62,23 @@ class Typed(Local):
     Opaque to everything but the call graph, which looks methods up on it.
     """
 
-    __slots__ = ("cls", "how", "node", "qualified")
+    __slots__ = ("cls", "how", "node", "qualified", "save_as")
 
     def __init__(
-        self, cls: cst.ClassDef | None, qualified: str | None, how: str, node: cst.CSTNode | None
+        self,
+        cls: cst.ClassDef | None,
+        qualified: str | None,
+        how: str,
+        node: cst.CSTNode | None,
+        save_as: str | None = None,
     ) -> None:
         self.cls = cls
         self.qualified = qualified
         self.how = how
         self.node = node
+        #: a DRF serializer in ``perform_create``/``perform_update``: its ``save()`` runs this
+        #: method (``create``/``update``) when the class does not define ``save`` itself
+        self.save_as = save_as
 
     def __repr__(self) -> str:
         name = self.cls.name.value if self.cls is not None else self.qualified
