@@ -363,7 +363,11 @@ class CallRecorder:
         """``module.Class.name`` for a method a class of the module inherits from a base in another
         project module (which one is looked up only when a chain needs it)."""
         ctx = self.ctx
-        if not ctx.module_name or ctx.module_classes.get(cls.name.value) is not cls:
+        if (
+            name in _MODEL_LIFECYCLE
+            or not ctx.module_name
+            or ctx.module_classes.get(cls.name.value) is not cls
+        ):
             return None
         bases = tuple(ctx.project_bases(cls))
         if not bases:
@@ -376,6 +380,8 @@ class CallRecorder:
         """``super().name()`` in ``cls``: the next class of the module defining it, else the one
         base in another project module (several: looked up in order, only for a check)."""
         ctx = self.ctx
+        if name in _MODEL_LIFECYCLE:
+            return ()
         for base in ctx.local_mro(cls)[1:]:
             method = methods_of(base).get(name)
             if method is not None:
@@ -548,6 +554,12 @@ class CallRecorder:
             called = called.body.func
         if isinstance(called, cst.Name) and called.value in parameters:
             self.graph.deferrers.add(id(owner))
+
+
+#: A model's save()/delete() reached through a base of another module is left to the model
+#: signal and override analysis (issue 14, items 4 and 5): the chains there need the call's
+#: flags (``save(broadcast=False)``), which a summary does not keep.
+_MODEL_LIFECYCLE = frozenset({"save", "delete"})
 
 
 def _is_super(node: cst.BaseExpression) -> bool:
