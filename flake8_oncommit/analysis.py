@@ -22,7 +22,7 @@ from .modules import absolute_name
 from .names import COMMIT_AWARE_TASK_BASE, Binding, LocalClass, LocalFunction, TaskDef
 from .positions import locate
 from .resolution import string_value
-from .summaries import FunctionSummary, ModuleSummary
+from .summaries import ClassSummary, FunctionSummary, ModuleSummary
 from .walk import body_runs_later
 
 
@@ -84,6 +84,7 @@ def summarise(analyzer: Context) -> ModuleSummary:
     summary = ModuleSummary()
     #: functions that can be a step of an OC105 chain: their lines are recorded
     chained: list[tuple[str, cst.FunctionDef]] = []
+    classes: list[tuple[str, cst.ClassDef]] = []
     for name, binding in rec.names.scopes[0].bindings.items():
         if isinstance(binding, str):
             if "." in binding and binding.split(".", 1)[0] not in NOT_PROJECT_PACKAGES:
@@ -96,6 +97,11 @@ def summarise(analyzer: Context) -> ModuleSummary:
             continue
         if isinstance(binding, LocalClass):
             _add_class_methods(analyzer, summary, binding.node, chained)
+            summary.classes[name] = ClassSummary(
+                bases=tuple(analyzer.project_bases(binding.node)),
+                methods=tuple(analyzer.method_table(binding.node)),
+            )
+            classes.append((name, binding.node))
             continue
         if not isinstance(binding, LocalFunction):
             continue
@@ -127,7 +133,7 @@ def summarise(analyzer: Context) -> ModuleSummary:
             summary.functions[name] = found
             if found.enqueue is not None or found.calls or found.effects:
                 chained.append((name, binding.node))
-    _add_lines(analyzer, summary, chained)
+    _add_lines(analyzer, summary, chained, classes)
     summary.view_classes = tuple(dict.fromkeys(analyzer.module_view_classes))
     summary.star_modules = tuple(
         dict.fromkeys(
@@ -167,16 +173,25 @@ def _add_class_methods(
             chained.append((name, statement))
 
 
-def _add_lines(analyzer: Context, summary: ModuleSummary, chained: list[tuple[str, cst.FunctionDef]]) -> None:
-    """Where each chain step is, for OC105 messages in other modules: one pass for all."""
+def _add_lines(
+    analyzer: Context,
+    summary: ModuleSummary,
+    chained: list[tuple[str, cst.FunctionDef]],
+    classes: list[tuple[str, cst.ClassDef]],
+) -> None:
+    """Where each chain step and class is, for OC105 messages in other modules: one pass for all."""
     graph = analyzer.calls.graph
     direct = graph.direct_nodes
     nodes: list[cst.CSTNode] = [function.name for _, function in chained]
+    nodes += [cls.name for _, cls in classes]
     nodes += [direct[id(function)] for _, function in chained if id(function) in direct]
     nodes += [call for _, function in chained for call, _ in graph.effects.get(id(function), {}).values()]
     if not nodes:
         return
     spans = locate(analyzer.module, nodes)
+    for name, cls in classes:
+        line = spans.get(id(cls.name), (0,))[0]
+        summary.classes[name] = dataclasses.replace(summary.classes[name], line=line)
     for name, function in chained:
         enqueue = direct.get(id(function))
         effects = graph.effects.get(id(function), {})

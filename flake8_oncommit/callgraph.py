@@ -21,7 +21,7 @@ import libcst as cst
 
 from .atomic import AtomicBlock
 from .effects import Effect
-from .libraries import NOT_PROJECT_PACKAGES
+from .libraries import NOT_PROJECT_PACKAGES, is_project_name
 from .model_signals import (
     ModelCall,
     connect_registration,
@@ -30,8 +30,15 @@ from .model_signals import (
     send_sender,
     signal_key,
 )
-from .names import LocalClass, LocalFunction, LocalInstance, ProjectCall, dotted_name
-from .walk import body_runs_later, class_level_method, methods_of, parameter_names
+from .names import LocalClass, LocalFunction, LocalInstance, ProjectCall, Typed, dotted_name
+from .walk import (
+    block_body,
+    body_runs_later,
+    class_level_method,
+    iter_descendants,
+    methods_of,
+    parameter_names,
+)
 
 if TYPE_CHECKING:
     from .context import Context
@@ -49,6 +56,9 @@ class Step:
     text: str
     node: cst.CSTNode | None = None
     where: str | None = None
+    #: how the step's target was found, when the code states it away from the call
+    #: (``Service from shop/services.py:12, by the annotation at line 40``)
+    note: str | None = None
 
 
 #: A qualified name of another module -> the chain from it to an enqueue, or None.
@@ -66,12 +76,26 @@ def chain_text(steps: Sequence[Step], lines: dict[int, int]) -> str:
     for step in steps:
         line = lines.get(id(step.node)) if step.node is not None else None
         if line is not None:
-            parts.append(f"{step.text} at line {line}")
+            part = f"{step.text} at line {line}"
         elif step.where is not None:
-            parts.append(f"{step.text} at {step.where}")
+            part = f"{step.text} at {step.where}"
         else:
-            parts.append(step.text)
+            part = step.text
+        parts.append(f"{part} ({step.note})" if step.note else part)
     return " -> ".join(parts)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How a call's receiver class was found where the code states it away from the call: an
+    annotation, ``self.x = Service()`` in ``__init__``, a view's ``form_class``... The class is
+    ``cls`` (this module) or ``qualified`` (another project module); ``node`` is where the code
+    says so (lines are found only when a finding is reported)."""
+
+    how: str
+    node: cst.CSTNode | None = None
+    cls: cst.ClassDef | None = None
+    qualified: str | None = None
 
 
 @dataclass
@@ -192,6 +216,8 @@ class BlockCall:
     external: str | None = None
     #: the outermost writing block around the call (messages say where it opens)
     block: AtomicBlock | None = None
+    #: how the receiver's class was found (None: written at the call)
+    resolution: Resolution | None = None
 
 
 class CallRecorder:
@@ -220,6 +246,13 @@ class CallRecorder:
             if isinstance(statement, cst.ClassDef)
             for method in methods_of(statement).values()
         }
+        #: ``module.Class.method`` of this module, for a method a class of the module inherits
+        #: from another module's: -> its project bases (in look-up order) and the method
+        self.inherited: dict[str, tuple[tuple[str, ...], str]] = {}
+        #: class id -> what ``self.<name>`` holds, where the code states it
+        self._attributes: dict[int, dict[str, Typed | None]] = {}
+        #: how the receiver of the call being noted was found
+        self._resolution: Resolution | None = None
 
     def note_enqueue(self, node: cst.Call, description: str, *, deep: bool) -> None:
         owner = self.ctx.owner
@@ -250,16 +283,20 @@ class CallRecorder:
             sent = model_call(ctx.rec, node)
             if sent is not None:
                 self.model_calls.append((sent, ctx.writing_blocks[0]))
-        targets = self._local_targets(node)
+        self._resolution = None
+        found = self._local_targets(node)
+        targets = found if isinstance(found, tuple) else ()
         owner = ctx.owner
         if not targets:
-            external = self._external_target(node)
+            external = found if isinstance(found, str) else self._external_target(node)
             if external is None:
                 return
             if owner is not None:
                 self.graph.free_calls.setdefault(id(owner), []).append(external)
             if ctx.writing_blocks and ctx.rec.index is not None and not ctx.summary_only:
-                self.block_calls.append(BlockCall(node, (), external, ctx.writing_blocks[0]))
+                self.block_calls.append(
+                    BlockCall(node, (), external, ctx.writing_blocks[0], self._resolution)
+                )
             return
         if owner is not None:
             for target in targets:
@@ -270,10 +307,14 @@ class CallRecorder:
                 if ctx.module_name and name is not None:
                     self.graph.free_calls.setdefault(id(owner), []).append(f"{ctx.module_name}.{name}")
         if ctx.writing_blocks:
-            self.block_calls.append(BlockCall(node, targets, block=ctx.writing_blocks[0]))
+            self.block_calls.append(
+                BlockCall(node, targets, block=ctx.writing_blocks[0], resolution=self._resolution)
+            )
 
-    def _local_targets(self, node: cst.Call) -> tuple[cst.FunctionDef, ...]:
-        """The module's own functions ``node`` calls: ``helper()``, ``self.helper()``, ``signal.send()``."""
+    def _local_targets(self, node: cst.Call) -> tuple[cst.FunctionDef, ...] | str:
+        """The module's own functions ``node`` calls: ``helper()``, ``self.helper()``, ``signal.send()``;
+        or the absolute name of another module's method it calls on a receiver whose class the
+        code states (``svc: Service``, ``self.service``, a base of the class in another module)."""
         ctx = self.ctx
         func = node.func
         if isinstance(func, cst.Name):
@@ -284,35 +325,192 @@ class CallRecorder:
         if not isinstance(func, cst.Attribute):
             return ()
         receiver = func.value
+        name = func.attr.value
         if isinstance(receiver, cst.Name) and receiver.value in ("self", "cls") and ctx.method_tables:
             if ctx.writing_blocks and ctx.class_nodes and not ctx.summary_only:
                 # A subclass of the module may override it (resolved after the walk).
-                self.self_calls.append((node, ctx.class_nodes[-1], func.attr.value))
-            method = ctx.method_tables[-1].get(func.attr.value)
+                self.self_calls.append((node, ctx.class_nodes[-1], name))
+            method = ctx.method_tables[-1].get(name)
+            if method is None and ctx.class_nodes:
+                return self._inherited_target(ctx.class_nodes[-1], name) or ()
             return (method,) if method is not None and not body_runs_later(method) else ()
+        if _is_super(receiver) and ctx.class_nodes:
+            return self._super_target(ctx.class_nodes[-1], name)
         if isinstance(receiver, cst.Name):
             cls = ctx.rec.resolve(receiver)
             if isinstance(cls, LocalClass):
                 # ``Incident.close_all()``: a static or class method of a class of the module.
-                method = class_level_method(cls.node, func.attr.value)
+                method = class_level_method(cls.node, name)
                 if method is not None and not body_runs_later(method):
                     return (method,)
                 return ()
         instance = self._instance_class(receiver)
+        typed = self._typed_receiver(receiver) if instance is None else None
+        if typed is not None:
+            self._resolution = Resolution(typed.how, typed.node, typed.cls, typed.qualified)
+            if name == "save" and typed.save_as is not None:
+                # DRF: ``serializer.save()`` runs the serializer's create() or update().
+                name = self._save_runs(typed, typed.save_as)
+                if name != "save":
+                    how = f"{typed.how}, whose save() runs {name}()"
+                    self._resolution = Resolution(how, typed.node, typed.cls, typed.qualified)
+            if typed.cls is None:
+                return f"{typed.qualified}.{name}"
+            instance = typed.cls
         if instance is not None:
-            # ``Service().run()``, ``service = Service()`` then ``service.run()``.
-            method = ctx.method_table(instance).get(func.attr.value)
-            return (method,) if method is not None and not body_runs_later(method) else ()
-        if func.attr.value in ("send", "send_robust"):
+            # ``Service().run()``, ``service = Service()`` then ``service.run()``, ``svc: Service``.
+            method = ctx.method_table(instance).get(name)
+            if method is None:
+                return self._inherited_target(instance, name) or ()
+            return (method,) if not body_runs_later(method) else ()
+        if name in ("send", "send_robust"):
             signal = dotted_name(receiver)
             if signal is not None:
                 return tuple(self.graph.receivers.get(signal, ()))
-        if func.attr.value == "connect" and node.args:
+        if name == "connect" and node.args:
             signal = dotted_name(receiver)
             handler = ctx.rec.resolve(node.args[0].value)
             if signal is not None and isinstance(handler, LocalFunction):
                 self.graph.receivers.setdefault(signal, []).append(handler.node)
         return ()
+
+    def _save_runs(self, typed: Typed, save_as: str) -> str:
+        """``save``, when the serializer's class defines it (itself or a project base), else ``save_as``."""
+        if typed.cls is not None:
+            return "save" if "save" in self.ctx.method_table(typed.cls) else save_as
+        index = self.ctx.rec.index
+        if index is None or self.ctx.summary_only or typed.qualified is None:
+            return "save"
+        return "save" if index.method_owner(f"{typed.qualified}.save") is not None else save_as
+
+    def _inherited_target(self, cls: cst.ClassDef, name: str) -> str | None:
+        """``module.Class.name`` for a method a class of the module inherits from a base in another
+        project module (which one is looked up only when a chain needs it)."""
+        ctx = self.ctx
+        if (
+            name in _MODEL_LIFECYCLE
+            or not ctx.module_name
+            or ctx.module_classes.get(cls.name.value) is not cls
+        ):
+            return None
+        bases = tuple(ctx.project_bases(cls))
+        if not bases:
+            return None
+        qualified = f"{ctx.module_name}.{cls.name.value}.{name}"
+        self.inherited[qualified] = (bases, name)
+        return qualified
+
+    def _super_target(self, cls: cst.ClassDef, name: str) -> tuple[cst.FunctionDef, ...] | str:
+        """``super().name()`` in ``cls``: the next class of the module defining it, else the one
+        base in another project module (several: looked up in order, only for a check)."""
+        ctx = self.ctx
+        if name in _MODEL_LIFECYCLE:
+            return ()
+        for base in ctx.local_mro(cls)[1:]:
+            method = methods_of(base).get(name)
+            if method is not None:
+                return (method,) if not body_runs_later(method) else ()
+        bases = tuple(ctx.project_bases(cls))
+        if not bases:
+            return ()
+        if len(bases) == 1:
+            self._resolution = Resolution("by super()", qualified=bases[0])
+            return f"{bases[0]}.{name}"
+        if ctx.summary_only or not ctx.module_name:
+            return ()
+        qualified = f"{ctx.module_name}.{cls.name.value}.super.{name}"
+        self.inherited[qualified] = (bases, name)
+        return qualified
+
+    def _typed_receiver(self, receiver: cst.BaseExpression) -> Typed | None:
+        """A receiver whose class the code states: an annotated name, ``self.service``."""
+        ctx = self.ctx
+        if isinstance(receiver, cst.Name):
+            found = ctx.rec.resolve(receiver)
+            return found if isinstance(found, Typed) else None
+        if (
+            isinstance(receiver, cst.Attribute)
+            and isinstance(receiver.value, cst.Name)
+            and receiver.value.value == "self"
+            and ctx.class_nodes
+            and ctx.method_tables
+        ):
+            cls = ctx.class_nodes[-1]
+            table = self._attributes.get(id(cls))
+            if table is None:
+                table = self._attributes[id(cls)] = self._attribute_types(cls)
+            return table.get(receiver.attr.value)
+        return None
+
+    def _attribute_types(self, cls: cst.ClassDef) -> dict[str, Typed | None]:
+        """What ``self.<name>`` holds in the methods of ``cls``: a class attribute annotation
+        (``service: Service``), else what ``__init__`` assigns (``self.service = Service()``, or an
+        annotated parameter) when no other method assigns it (None: unknown)."""
+        rec = self.ctx.rec
+        annotated: dict[str, Typed | None] = {}
+        assigned: dict[str, Typed | None] = {}
+        for current in self.ctx.local_mro(cls):
+            for statement in block_body(current):
+                if isinstance(statement, cst.SimpleStatementLine):
+                    for small in statement.body:
+                        if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                            typed = rec.typed(
+                                small.annotation.annotation, "by the class attribute annotation"
+                            )
+                            annotated.setdefault(small.target.value, typed)
+                elif isinstance(statement, cst.FunctionDef):
+                    for name, typed in self._self_assignments(statement):
+                        if name in assigned and not _same_class(assigned[name], typed):
+                            typed = None
+                        assigned[name] = typed
+        return {**assigned, **{name: typed for name, typed in annotated.items() if typed is not None}}
+
+    def _self_assignments(self, method: cst.FunctionDef) -> list[tuple[str, Typed | None]]:
+        """``self.<name> = ...`` in a method, and what it holds (known only in ``__init__``)."""
+        rec = self.ctx.rec
+        init = method.name.value == "__init__"
+        parameters = {
+            param.name.value: param.annotation
+            for param in (*method.params.posonly_params, *method.params.params, *method.params.kwonly_params)
+        }
+        found: list[tuple[str, Typed | None]] = []
+        for node in iter_descendants(method.body, into_scopes=False):
+            if isinstance(node, cst.Assign):
+                targets = [target.target for target in node.targets]
+                value: cst.BaseExpression | None = node.value
+                annotation = None
+            elif isinstance(node, cst.AnnAssign):
+                targets, value, annotation = [node.target], node.value, node.annotation
+            else:
+                continue
+            for target in targets:
+                if not (
+                    isinstance(target, cst.Attribute)
+                    and isinstance(target.value, cst.Name)
+                    and target.value.value == "self"
+                ):
+                    continue
+                name = target.attr.value
+                how = f"by self.{name} set in __init__"
+                typed = None
+                if init and annotation is not None:
+                    typed = rec.typed(annotation.annotation, how)
+                elif init and isinstance(value, cst.Call):
+                    typed = self._constructed(value, how)
+                elif init and isinstance(value, cst.Name):
+                    given = parameters.get(value.value)
+                    typed = rec.typed(given.annotation, how, value) if given is not None else None
+                found.append((name, typed))
+        return found
+
+    def _constructed(self, call: cst.Call, how: str) -> Typed | None:
+        """``Service(...)``: an instance of a class of the project (another module's: a capitalised name)."""
+        found = self.ctx.rec.resolve(call.func)
+        if isinstance(found, LocalClass):
+            return Typed(found.node, None, how, call)
+        if isinstance(found, str) and is_project_name(found) and found.rsplit(".", 1)[-1][:1].isupper():
+            return Typed(None, found, how, call)
+        return None
 
     def _instance_class(self, receiver: cst.BaseExpression) -> cst.ClassDef | None:
         """The class of this module ``receiver`` is an instance of, when the code says so."""
@@ -397,3 +595,19 @@ class CallRecorder:
             called = called.body.func
         if isinstance(called, cst.Name) and called.value in parameters:
             self.graph.deferrers.add(id(owner))
+
+
+#: A model's save()/delete() reached through a base of another module is left to the model
+#: signal and override analysis (issue 14, items 4 and 5): the chains there need the call's
+#: flags (``save(broadcast=False)``), which a summary does not keep.
+_MODEL_LIFECYCLE = frozenset({"save", "delete"})
+
+
+def _is_super(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "super"
+
+
+def _same_class(one: Typed | None, other: Typed | None) -> bool:
+    if one is None or other is None:
+        return False
+    return one.cls is other.cls and one.qualified == other.qualified

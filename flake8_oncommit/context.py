@@ -40,13 +40,15 @@ from .config import DEFAULT_CONFIG, Config
 from .enqueues import Enqueue
 from .findings import DeferStatement, RawFinding, Site
 from .index import ProjectIndex
-from .names import LOCAL, dotted_name
+from .libraries import is_project_name
+from .names import LOCAL, ProjectCall, Typed, dotted_name
 from .planning import SUPPRESS_REASON, TRY_REASON, Guard, catches_send_errors, data_names
 from .positions import locate
 from .recognize import Recognizer
 from .resolution import alias_text, describe_callee, string_value
 from .views import (
     ADMIN_ATOMIC_METHODS,
+    admin_actions,
     is_admin_class,
     is_function_view,
     is_view_class,
@@ -58,6 +60,7 @@ from .walk import (
     block_body,
     body_runs_later,
     child_fields,
+    iter_descendants,
     methods_of,
     names_assigned,
     parameter_names,
@@ -263,9 +266,39 @@ class Context:
         self.calls.note_receivers(node)
         self.functions.append(node)
         self.owners.append(node)
-        self._walk_body(node.params, node.body, blocks)
+        given = self._view_parameters(node) if in_class else {}
+        self._walk_body(node.params, node.body, blocks, given=given)
         self.owners.pop()
         self.functions.pop()
+
+    def _view_parameters(self, node: cst.FunctionDef) -> dict[str, Typed]:
+        """``form`` in ``form_valid``, ``serializer`` in ``perform_create``: an instance of the class
+        the view names in ``form_class``/``serializer_class`` (or returns from ``get_form_class()``/
+        ``get_serializer_class()``, a single class)."""
+        found = _VIEW_PARAMETERS.get(node.name.value)
+        if found is None or not self.class_nodes:
+            return {}
+        parameter, attribute, getter, save_as = found
+        if parameter not in parameter_names(node.params):
+            return {}
+        for cls in self.local_mro(self.class_nodes[-1]):
+            for statement in block_body(cls):
+                value = _class_attribute(statement, attribute)
+                how = f"by {attribute}"
+                if (
+                    value is None
+                    and isinstance(statement, cst.FunctionDef)
+                    and statement.name.value == getter
+                ):
+                    value, how = _single_return(statement), f"by {getter}()"
+                if value is None:
+                    continue
+                typed = self.rec.typed(value, how)
+                if typed is None:
+                    return {}
+                typed.save_as = save_as
+                return {parameter: typed}
+        return {}
 
     def _runs_in_request(self, node: cst.FunctionDef, in_class: bool) -> bool:
         if not self.atomic_requests:
@@ -354,8 +387,10 @@ class Context:
         body: cst.BaseSuite | cst.BaseExpression,
         blocks: list[AtomicBlock],
         kind: str = "function",
+        given: dict[str, Typed] | None = None,
     ) -> None:
-        """Walk code that runs later, elsewhere: a def or lambda body."""
+        """Walk code that runs later, elsewhere: a def or lambda body (``given``: parameters whose
+        class the enclosing class states)."""
         saved = (self.blocks, self.deferred, self.statement_value, self.loops, self.guards, self.exit_stacks)
         self.blocks, self.deferred, self.statement_value, self.loops = blocks, 0, None, []
         self.guards, self.exit_stacks = [], {}
@@ -364,6 +399,14 @@ class Context:
         if params is not None:
             for name in parameter_names(params):
                 names.bind(name, LOCAL)
+            if kind == "function":
+                for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+                    if param.annotation is not None:
+                        typed = self.rec.typed(param.annotation.annotation, "by the annotation")
+                        if typed is not None:
+                            names.bind(param.name.value, typed)
+            for name, typed in (given or {}).items():
+                names.bind(name, typed)
         self.walk(body)
         names.pop()
         self.blocks, self.deferred, self.statement_value, self.loops, self.guards, self.exit_stacks = saved
@@ -397,6 +440,9 @@ class Context:
         if is_admin_class(rec, node, frozenset(self.admin_classes)):
             self.admin_classes.add(node.name.value)
             info.admin_methods = methods_reached(node, set(ADMIN_ATOMIC_METHODS))
+            if self.atomic_requests and not exempt:
+                # The changelist runs its actions in the request's transaction.
+                info.request_methods = methods_reached(node, admin_actions(rec, node))
         if not self.at_module_level:
             rec.bind(node.name.value, LOCAL)
         # A class body runs at once, where it stands: inside the blocks (and
@@ -454,6 +500,35 @@ class Context:
                 if isinstance(base, cst.Name) and base.value in self.module_classes
             ]
         return table
+
+    def local_mro(self, node: cst.ClassDef) -> list[cst.ClassDef]:
+        """``node`` then the classes of this module it derives from (bases left to right, depth first)."""
+        order: list[cst.ClassDef] = []
+        pending = [node]
+        while pending and len(order) < 20:
+            current = pending.pop(0)
+            if any(current is seen for seen in order):
+                continue
+            order.append(current)
+            pending[:0] = [
+                self.module_classes[base.value.value]
+                for base in current.bases
+                if isinstance(base.value, cst.Name) and base.value.value in self.module_classes
+            ]
+        return order
+
+    def project_bases(self, node: cst.ClassDef) -> list[str]:
+        """The bases of ``node`` defined in other modules of the project (absolute names), reached
+        through its bases of this module too, in look-up order."""
+        found: list[str] = []
+        for cls in self.local_mro(node):
+            for base in cls.bases:
+                if isinstance(base.value, cst.Name) and base.value.value in self.module_classes:
+                    continue
+                name = self.rec.qualified(base.value)
+                if name is not None and is_project_name(name) and name not in found:
+                    found.append(name)
+        return found
 
     def _read_class_decorator(self, decorator: cst.BaseExpression, info: ClassInfo) -> None:
         """``@method_decorator(atomic, name="dispatch")`` on a class-based view."""
@@ -603,6 +678,9 @@ class Context:
             self._check_settings_assignment(node.target)
         if not self.at_module_level:
             binding = self.rec.value_binding(node.value) if node.value is not None else LOCAL
+            if binding is LOCAL or isinstance(binding, ProjectCall):
+                # ``svc: Service = make_service()``: the annotation says what it holds.
+                binding = self.rec.typed(node.annotation.annotation, "by the annotation") or binding
             self.rec.bind_target(node.target, binding)
 
     def _visit_augassign(self, node: cst.AugAssign) -> None:
@@ -763,6 +841,41 @@ class Context:
             return False
         span = locate(self.module, [name]).get(id(name))
         return span is not None and (span[0], span[1]) in self.legacy_async
+
+
+#: view method -> its parameter, the class attribute and the getter naming that parameter's
+#: class, and what the parameter's ``save()`` runs when the class does not define it
+_VIEW_PARAMETERS = {
+    "form_valid": ("form", "form_class", "get_form_class", None),
+    "form_invalid": ("form", "form_class", "get_form_class", None),
+    "perform_create": ("serializer", "serializer_class", "get_serializer_class", "create"),
+    "perform_update": ("serializer", "serializer_class", "get_serializer_class", "update"),
+}
+
+
+def _class_attribute(statement: cst.CSTNode, name: str) -> cst.BaseExpression | None:
+    """``form_class = OrderForm`` in a class body: the value."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return None
+    for small in statement.body:
+        if (
+            isinstance(small, cst.Assign)
+            and len(small.targets) == 1
+            and isinstance(small.targets[0].target, cst.Name)
+            and small.targets[0].target.value == name
+        ):
+            return small.value
+    return None
+
+
+def _single_return(function: cst.FunctionDef) -> cst.BaseExpression | None:
+    """What a method returns when it has one ``return`` of a name (else None)."""
+    returns = [
+        node for node in iter_descendants(function.body, into_scopes=False) if isinstance(node, cst.Return)
+    ]
+    if len(returns) != 1 or not isinstance(returns[0].value, (cst.Name, cst.Attribute)):
+        return None
+    return returns[0].value
 
 
 def _handlers(checks: list[Check], event: str) -> list[Callable[..., None]]:

@@ -231,20 +231,25 @@ class ProjectIndex:
         return self._data[path]
 
     def _mentions(self, path: Path, name: str) -> bool:
-        """Whether the module's text mentions ``name`` (else it cannot bind it; for ``Class.method``,
-        the method's name)."""
-        name = name.rsplit(".", 1)[-1]
+        """Whether the module's text mentions ``name`` (else it cannot bind it). For ``Class.method``:
+        the class, and the method unless the class is defined here without bases (a method it
+        inherits from another module is not written here)."""
         data = self._read(path)
         if data is None:
             return False
         if b"import *" in data:
             return True  # ``from x import *`` may bind any name
-        if name.isascii():
-            return name.encode() in data
-        try:
-            return name in decode(data).text
-        except SourceError:
+        head, dot, method = name.rpartition(".")
+        if not dot:
+            return _written(data, name)
+        cls = head.rsplit(".", 1)[-1]
+        if not _written(data, cls):
             return False
+        if _written(data, method):
+            return True
+        return not (
+            cls.isascii() and re.search(rb"\bclass\s+" + re.escape(cls.encode()) + rb"\s*(?::|\(\s*\))", data)
+        )
 
     # -- the project's atomic wrappers, for the text pre-check -------------------
 
@@ -419,6 +424,22 @@ class ProjectIndex:
             shown = str(path)
         return f"{shown}:{line}"
 
+    def class_place(self, qualified: str) -> tuple[str, str | None] | None:
+        """``("PaymentMixin", "shop/mixins.py:3")``: a project class (after re-exports), or None."""
+        found = self._definition(qualified)
+        if found is None or found[1] not in found[0].classes:
+            return None
+        line = found[0].classes[found[1]].line
+        return found[1], self._place(f"{found[2]}.{found[1]}", line)
+
+    def method_owner(self, qualified: str) -> str | None:
+        """``shop.mixins.PaymentMixin`` for ``shop.views.CheckoutView.charge``: the project class
+        that defines the method a class has (itself or a base), or None."""
+        found = self._definition(qualified)
+        if found is None or "." not in found[1] or found[1].partition(".")[0] not in found[0].classes:
+            return None
+        return f"{found[2]}.{found[1].partition('.')[0]}"
+
     def view_class(self, qualified: str) -> bool:
         """Whether ``qualified`` names a project class deriving from a view, following re-exports."""
         found = self._definition(qualified)
@@ -433,9 +454,12 @@ class ProjectIndex:
         found = self._definition(qualified)
         return found is not None and found[1] in found[0].commit_aware_task_bases
 
-    def _definition(self, qualified: str, need: str = "") -> tuple[ModuleSummary, str, str] | None:
+    def _definition(
+        self, qualified: str, need: str = "", depth: int = 0
+    ) -> tuple[ModuleSummary, str, str] | None:
         """The summary of the module defining ``qualified`` (up to 3 re-exports away), its name there
-        and the module's name."""
+        and the module's name. A method (``module.Class.method``) is looked up along the class's
+        bases in the project; None when the class neither defines nor inherits it from there."""
         for _ in range(4):
             if "." not in qualified:
                 return None
@@ -461,6 +485,12 @@ class ProjectIndex:
             if summary is None:
                 return None
             head, dot, method = name.partition(".")
+            declared = summary.classes.get(head) if dot else None
+            if declared is not None:
+                if method in declared.methods:
+                    return summary, name, module
+                # Inherited from a base in another module (looked up in order, a few levels deep).
+                return self._inherited(declared.bases, method, depth)
             alias = summary.aliases.get(head)
             if alias is None and name not in summary.functions and summary.star_modules:
                 # ``from .services import *`` in a package's __init__: the first that binds it.
@@ -468,6 +498,18 @@ class ProjectIndex:
             if alias is None or alias == qualified or (dot and name in summary.functions):
                 return summary, name, module
             qualified = f"{alias}{dot}{method}"  # re-exported (its class, for a method)
+        return None
+
+    def _inherited(
+        self, bases: tuple[str, ...], method: str, depth: int
+    ) -> tuple[ModuleSummary, str, str] | None:
+        """Where the first of ``bases`` that has ``method`` (defined or inherited) defines it."""
+        if depth >= 4:
+            return None
+        for base in bases:
+            found = self._definition(f"{base}.{method}", "", depth + 1)
+            if found is not None:
+                return found
         return None
 
     def _star_source(self, modules: tuple[str, ...], name: str) -> str | None:
@@ -646,6 +688,15 @@ class ProjectIndex:
         return self.summariser(text, self.config, str(path), module, self), contents
 
 
+def _written(data: bytes, word: str) -> bool:
+    if word.isascii():
+        return word.encode() in data
+    try:
+        return word in decode(data).text
+    except SourceError:
+        return False
+
+
 def _stamp(path: Path) -> list[int] | None:
     try:
         info = path.stat()
@@ -659,8 +710,11 @@ def _name_digest(summary: ModuleSummary | None, name: str) -> str:
     if summary is None:
         return "-"
     function = summary.functions.get(name)
+    head = name.partition(".")[0]
+    cls = summary.classes.get(head)
     said = [
-        summary.aliases.get(name.partition(".")[0]),
+        summary.aliases.get(head),
+        asdict(cls) if cls is not None else None,
         asdict(function) if function is not None else None,
         name in summary.view_classes,
         name in summary.commit_aware_task_bases,

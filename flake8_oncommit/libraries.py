@@ -91,3 +91,12 @@ SIGNAL_MODULES = (
     "django.dispatch.",
     "django.contrib.auth.signals.",
 )
+
+
+def is_project_name(qualified: str) -> bool:
+    """Whether an absolute name may be of the project: dotted, and not in a known library's package."""
+    return (
+        "." in qualified
+        and not qualified.startswith(".")
+        and qualified.split(".", 1)[0] not in NOT_PROJECT_PACKAGES
+    )

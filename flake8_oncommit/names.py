@@ -54,6 +54,37 @@ class ProjectCall(Local):
         return f"ProjectCall({self.qualified!r})"
 
 
+class Typed(Local):
+    """A name whose class the code states without making the instance here: an annotation
+    (``svc: Service``). ``cls`` is a class of this module, or ``qualified`` one of another
+    project module; ``how`` and ``node`` say where the code states it (for messages).
+
+    Opaque to everything but the call graph, which looks methods up on it.
+    """
+
+    __slots__ = ("cls", "how", "node", "qualified", "save_as")
+
+    def __init__(
+        self,
+        cls: cst.ClassDef | None,
+        qualified: str | None,
+        how: str,
+        node: cst.CSTNode | None,
+        save_as: str | None = None,
+    ) -> None:
+        self.cls = cls
+        self.qualified = qualified
+        self.how = how
+        self.node = node
+        #: a DRF serializer in ``perform_create``/``perform_update``: its ``save()`` runs this
+        #: method (``create``/``update``) when the class does not define ``save`` itself
+        self.save_as = save_as
+
+    def __repr__(self) -> str:
+        name = self.cls.name.value if self.cls is not None else self.qualified
+        return f"Typed({name!r})"
+
+
 @dataclass(frozen=True)
 class AtomicContext:
     """A name bound to ``transaction.atomic(...)``, used later as ``with ctx:``."""

@@ -8,6 +8,7 @@ state: the walker in :mod:`.analysis` decides what is a finding.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import libcst as cst
@@ -26,10 +27,16 @@ from .names import (
     LocalInstance,
     Marker,
     ProjectCall,
+    Typed,
     import_bindings,
 )
 from .side_effects import EffectRecognizer
-from .walk import iter_children, iter_descendants
+from .walk import iter_children, iter_descendants, string_value
+
+#: A string annotation naming a class: ``"Service"``, ``"shop.services.Service"``.
+_DOTTED = re.compile(r"[A-Za-z_][\w.]*")
+_OPTIONAL = frozenset({"typing.Optional", "typing_extensions.Optional", "Optional"})
+_UNION = frozenset({"typing.Union", "typing_extensions.Union", "Union"})
 
 
 class Recognizer(AtomicRecognizer, EnqueueRecognizer, EffectRecognizer):
@@ -97,6 +104,55 @@ class Recognizer(AtomicRecognizer, EnqueueRecognizer, EffectRecognizer):
                 return marker
         return LOCAL
 
+    def typed(
+        self, annotation: cst.BaseExpression, how: str, node: cst.CSTNode | None = None
+    ) -> Typed | None:
+        """What a name annotated ``annotation`` holds, when that is a class of the project:
+        ``Service``, ``Optional[Service]``, ``Service | None``, ``"Service"``."""
+        found = self.annotation_class(annotation)
+        if found is None:
+            return None
+        return Typed(found[0], found[1], how, node if node is not None else annotation)
+
+    def annotation_class(
+        self, annotation: cst.BaseExpression
+    ) -> tuple[cst.ClassDef | None, str | None] | None:
+        """The project class an annotation names (this module's, or another module's absolute name)."""
+        node = annotation
+        for _ in range(4):
+            if isinstance(node, cst.SimpleString):
+                text = (string_value(node) or "").strip()
+                if not _DOTTED.fullmatch(text):
+                    return None
+                try:
+                    node = cst.parse_expression(text)
+                except cst.ParserSyntaxError:
+                    return None
+            elif isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+                sides = [side for side in (node.left, node.right) if not _is_none(side)]
+                if len(sides) != 1:
+                    return None
+                node = sides[0]
+            elif isinstance(node, cst.Subscript):
+                name = self.qualified(node.value)
+                elements = [
+                    element.slice.value for element in node.slice if isinstance(element.slice, cst.Index)
+                ]
+                kept = [element for element in elements if not _is_none(element)]
+                if not ((name in _OPTIONAL and len(elements) == 1) or (name in _UNION and len(kept) == 1)):
+                    return None
+                node = kept[0]
+            else:
+                break
+        if not isinstance(node, (cst.Name, cst.Attribute)):
+            return None
+        found = self.resolve(node)
+        if isinstance(found, LocalClass):
+            return found.node, None
+        if isinstance(found, str) and lib.is_project_name(found):
+            return None, found
+        return None
+
     def function_binding(self, node: cst.FunctionDef) -> Binding:
         for decorator in node.decorators:
             task = self.task_def(decorator.decorator, node.name.value)
@@ -159,6 +215,10 @@ _MODULE_LEVEL_BLOCKS = (
     cst.ExceptHandler,
     cst.ExceptStarHandler,
 )
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
 
 
 def _nested_statements(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 #: Bumped whenever what a summary records changes: cached summaries of an
 #: older format are recomputed.
-SUMMARY_FORMAT = 9
+SUMMARY_FORMAT = 10
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,19 @@ class FunctionSummary:
     effects: tuple[tuple[str, str, int], ...] = ()
 
 
+@dataclass(frozen=True)
+class ClassSummary:
+    """What one module-level class is, for method look-ups from other modules."""
+
+    #: where its ``class`` statement is (1-based; 0: not recorded)
+    line: int = 0
+    #: its bases of other project modules (absolute names), reached through
+    #: the bases of the same module too, in look-up order
+    bases: tuple[str, ...] = ()
+    #: every method it defines or inherits from classes of the same module
+    methods: tuple[str, ...] = ()
+
+
 @dataclass
 class ModuleSummary:
     functions: dict[str, FunctionSummary] = field(default_factory=dict)
@@ -65,6 +78,8 @@ class ModuleSummary:
     #: signal receivers it registers (``@receiver``, ``signal.connect``): (signal key,
     #: sender key, the handler's absolute name), keys as in :mod:`.model_signals`
     receivers: tuple[tuple[str, str, str], ...] = ()
+    #: module-level classes: where, their bases elsewhere in the project, their methods
+    classes: dict[str, ClassSummary] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -74,6 +89,7 @@ class ModuleSummary:
             "commit_aware_task_bases": list(self.commit_aware_task_bases),
             "star_modules": list(self.star_modules),
             "receivers": [list(receiver) for receiver in self.receivers],
+            "classes": {name: asdict(found) for name, found in self.classes.items()},
         }
 
     @classmethod
@@ -85,8 +101,10 @@ class ModuleSummary:
         stars = data.get("star_modules", [])
         receivers = data.get("receivers", [])
         assert isinstance(receivers, list)
+        classes = data.get("classes", {})
         assert isinstance(functions, dict) and isinstance(aliases, dict)
         assert isinstance(view_classes, list) and isinstance(bases, list)
+        assert isinstance(classes, dict)
         return cls(
             functions={
                 name: FunctionSummary(
@@ -105,4 +123,12 @@ class ModuleSummary:
             receivers=tuple(
                 (str(signal), str(sender), str(handler)) for signal, sender, handler in receivers
             ),
+            classes={
+                name: ClassSummary(
+                    line=int(value.get("line", 0)),
+                    bases=tuple(value.get("bases", ())),
+                    methods=tuple(value.get("methods", ())),
+                )
+                for name, value in classes.items()
+            },
         )

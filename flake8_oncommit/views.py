@@ -221,6 +221,40 @@ def is_admin_class(recognizer: Resolver, node: cst.ClassDef, known: frozenset[st
     return False
 
 
+def admin_actions(recognizer: Resolver, node: cst.ClassDef) -> set[str]:
+    """A ModelAdmin's action methods: decorated ``@admin.action`` or named in ``actions = [...]``."""
+    found: set[str] = set()
+    for statement in block_body(node):
+        if isinstance(statement, cst.FunctionDef):
+            for decorator in statement.decorators:
+                target = (
+                    decorator.decorator.func
+                    if isinstance(decorator.decorator, cst.Call)
+                    else decorator.decorator
+                )
+                if recognizer.qualified(target) in _ADMIN_ACTION:
+                    found.add(statement.name.value)
+        elif isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if (
+                    isinstance(small, cst.Assign)
+                    and any(
+                        isinstance(t.target, cst.Name) and t.target.value == "actions" for t in small.targets
+                    )
+                    and isinstance(small.value, (cst.List, cst.Tuple))
+                ):
+                    for element in small.value.elements:
+                        value = element.value
+                        if isinstance(value, cst.SimpleString) and isinstance(value.evaluated_value, str):
+                            found.add(value.evaluated_value)
+                        elif isinstance(value, cst.Name):
+                            found.add(value.value)
+    return found
+
+
+_ADMIN_ACTION = frozenset({"django.contrib.admin.action", "django.contrib.admin.decorators.action"})
+
+
 def methods_reached(node: cst.ClassDef, entries: set[str]) -> frozenset[str]:
     """``entries`` and, transitively, the methods they call as ``self.name(...)``."""
     body = block_body(node)

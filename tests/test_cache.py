@@ -484,3 +484,61 @@ def test_a_signal_receiver_in_another_module_is_followed_warm(shop: Path) -> Non
     assert "./shop/saves.py:9 OC105" in same_as_cold(shop)
     receivers.unlink()
     assert "./shop/saves.py:9 OC105" not in same_as_cold(shop)
+
+
+MIXINS = """\
+from shop.tasks import ship
+from shop.payments import Gateway
+
+
+class PaymentMixin:
+    def charge(self, order):
+{body}
+
+
+class Holder:
+    pass
+"""
+
+PAYMENTS = """\
+from shop.tasks import ship
+
+
+class Gateway:
+    def charge(self, order):
+        ship.delay(order.pk)
+"""
+
+CHECKOUT = """\
+from django.db import transaction
+
+from shop.mixins import PaymentMixin, Holder
+
+
+class CheckoutView(PaymentMixin):
+    def post(self, order, holder: Holder):
+        with transaction.atomic():
+            self.charge(order)
+            holder.charge(order)
+"""
+
+
+def test_a_method_inherited_from_another_module_is_followed_warm(shop: Path) -> None:
+    """``self.charge()`` reaches a mixin of another module; an annotated receiver's class there
+    starts inheriting it from a third module: each edit of the mixin module is seen warm."""
+    mixins = shop / "shop" / "mixins.py"
+    mixins.write_text(MIXINS.format(body="        ship.delay(order.pk)"))
+    (shop / "shop" / "payments.py").write_text(PAYMENTS)
+    (shop / "shop" / "checkout.py").write_text(CHECKOUT)
+    found = same_as_cold(shop)
+    assert "./shop/checkout.py:9 OC105" in found
+    assert "./shop/checkout.py:10 OC105" not in found
+    mixins.write_text(MIXINS.format(body="        return order"))
+    later(mixins)
+    assert "./shop/checkout.py:9 OC105" not in same_as_cold(shop)
+    # Only Holder's bases change: no function of the module does.
+    mixins.write_text(
+        MIXINS.format(body="        return order").replace("class Holder:", "class Holder(Gateway):")
+    )
+    later(mixins)
+    assert "./shop/checkout.py:10 OC105" in same_as_cold(shop)

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import libcst as cst
 
-from ..callgraph import BlockCall, Step, chain_text
+from ..callgraph import BlockCall, Resolution, Step, chain_text
 from ..findings import RawFinding
 from ..model_signals import sender_matches
 from ..names import LocalClass, LocalFunction, dotted_name
@@ -39,13 +39,14 @@ class HelperChain(Check):
             if receivers:
                 calls.append(BlockCall(node, receivers))
                 sends.add(id(node))
-        #: the call, the chain from it, and how the first step reads (None: the call as written)
-        found: list[tuple[cst.Call, list[Step], str | None]] = []
+        #: the call, the chain from it, how the first step reads (None: the call as
+        #: written), and how its receiver's class was found
+        found: list[tuple[cst.Call, list[Step], str | None, Resolution | None]] = []
         for block_call in calls:
             if block_call.external is not None:
                 chain = self._external_chain(block_call.external, first=True)
                 if chain is not None:
-                    found.append((block_call.call, chain, None))
+                    found.append((block_call.call, chain, None, block_call.resolution))
                 continue
             for target in block_call.targets:
                 if id(target) in graph.covered:
@@ -57,28 +58,52 @@ class HelperChain(Check):
                     continue
                 if id(block_call.call) in sends:
                     local_chain = [Step(ctx.describe(block_call.call)), *local_chain]
-                found.append((block_call.call, local_chain, None))
+                found.append((block_call.call, local_chain, None, block_call.resolution))
                 break
-        found += self._overrides({id(call) for call, _, _ in found})
-        found += self._signals({id(call) for call, _, _ in found})
+        found += self._overrides({id(call) for call, _, _, _ in found})
+        found += self._signals({id(call) for call, _, _, _ in found})
         if not found:
             return
         # One pass for the lines of every step of this module.
-        spans = locate(ctx.module, [step.node for _, chain, _ in found for step in chain if step.node])
+        nodes = [step.node for _, chain, _, _ in found for step in chain if step.node]
+        for _, _, _, resolution in found:
+            if resolution is not None:
+                cls_name = resolution.cls.name if resolution.cls is not None else None
+                nodes += [node for node in (resolution.node, cls_name) if node is not None]
+        spans = locate(ctx.module, nodes)
         lines = {key: span[0] for key, span in spans.items()}
-        for call, chain, first in found:
+        for call, chain, first, resolution in found:
             described = ctx.describe(call)
             # The first step is the call itself (``notify()``), at the helper's definition.
-            steps = [replace(chain[0], text=first or described), *chain[1:]]
+            notes = [self._resolution_text(resolution, lines)] if resolution is not None else []
+            notes += [chain[0].note] if chain[0].note else []
+            steps = [replace(chain[0], text=first or described, note="; ".join(notes) or None), *chain[1:]]
             message = RULES["OC105"].message.format(call=described, chain=chain_text(steps, lines))
             ctx.report(RawFinding("OC105", call, message, None))
 
-    def _overrides(self, reported: set[int]) -> list[tuple[cst.Call, list[Step], str | None]]:
+    def _resolution_text(self, resolution: Resolution, lines: dict[int, int]) -> str:
+        """``Service from shop/services.py:12, by the annotation at line 40``."""
+        cls = resolution.cls
+        if cls is not None:
+            line = lines.get(id(cls.name))
+            name = cls.name.value
+            said = f"{name} at line {line}" if line else name
+        else:
+            index = self.ctx.rec.index
+            place = index.class_place(resolution.qualified) if index and resolution.qualified else None
+            name = place[0] if place else (resolution.qualified or "?").rsplit(".", 1)[-1]
+            said = f"{name} from {place[1]}" if place and place[1] else name
+        line = lines.get(id(resolution.node)) if resolution.node is not None else None
+        return f"{said}, {resolution.how} at line {line}" if line else f"{said}, {resolution.how}"
+
+    def _overrides(
+        self, reported: set[int]
+    ) -> list[tuple[cst.Call, list[Step], str | None, Resolution | None]]:
         """``self.hook()`` in a block, where a subclass of the module overrides ``hook`` with an
         enqueue: the call may run it (the first step names the subclass's method)."""
         ctx = self.ctx
         graph = ctx.calls.graph
-        found: list[tuple[cst.Call, list[Step], str | None]] = []
+        found: list[tuple[cst.Call, list[Step], str | None, Resolution | None]] = []
         for call, cls, name in ctx.calls.self_calls:
             if id(call) in reported:
                 continue
@@ -89,17 +114,19 @@ class HelperChain(Check):
                 chain = graph.chain(method, self._external_chain)
                 if chain is not None:
                     may_run = f"{ctx.describe(call)} (may run {subclass.name.value}.{name}())"
-                    found.append((call, chain, may_run))
+                    found.append((call, chain, may_run, None))
                     reported.add(id(call))
                     break
         return found
 
-    def _signals(self, reported: set[int]) -> list[tuple[cst.Call, list[Step], str | None]]:
+    def _signals(
+        self, reported: set[int]
+    ) -> list[tuple[cst.Call, list[Step], str | None, Resolution | None]]:
         """Calls in a block whose signals reach a receiver of any project module that enqueues:
         ``order.save()`` (``post_save`` for ``Order``), ``order.tags.add()``, ``order_paid.send()``;
         and ``Order.objects.create()`` running ``Order.save()`` overridden with an enqueue."""
         recorder = self.ctx.calls
-        found: list[tuple[cst.Call, list[Step], str | None]] = []
+        found: list[tuple[cst.Call, list[Step], str | None, Resolution | None]] = []
         for sent, _ in recorder.model_calls:
             if id(sent.call) in reported:
                 continue
@@ -109,7 +136,7 @@ class HelperChain(Check):
                 if chain is not None:
                     break
             if chain is not None:
-                found.append((sent.call, chain, None))
+                found.append((sent.call, chain, None, None))
                 reported.add(id(sent.call))
         for call in recorder.signal_sends:
             keys = recorder.signal_keys.get(id(call))
@@ -117,7 +144,7 @@ class HelperChain(Check):
                 continue
             chain = self._receiver_chain(*keys)
             if chain is not None:
-                found.append((call, chain, None))
+                found.append((call, chain, None, None))
                 reported.add(id(call))
         return found
 
@@ -181,7 +208,17 @@ class HelperChain(Check):
         """
         ctx = self.ctx
         index = ctx.rec.index
-        if index is None or (ctx.module_name and qualified.startswith(f"{ctx.module_name}.")):
+        if index is None:
+            return None
+        inherited = ctx.calls.inherited.get(qualified)
+        note = None
+        if inherited is not None:
+            # A method a class of this module inherits from a base in another module.
+            found = self._inherited(*inherited)
+            if found is None:
+                return None
+            qualified, note = found
+        elif ctx.module_name and qualified.startswith(f"{ctx.module_name}."):
             return None
         if ctx.rec.is_configured(qualified, ctx.config.transactional_queues):
             return None  # a project enqueue function whose delivery waits for the commit
@@ -189,4 +226,22 @@ class HelperChain(Check):
         if summary is None or summary.wrapper or summary.task is not None or (first and summary.covered):
             return None
         steps = index.chain(qualified)
-        return [Step(text, where=where) for text, where in steps] if steps is not None else None
+        if steps is None:
+            return None
+        return [
+            Step(text, where=where, note=note if number == 0 else None)
+            for number, (text, where) in enumerate(steps)
+        ]
+
+    def _inherited(self, bases: tuple[str, ...], name: str) -> tuple[str, str] | None:
+        """The first of ``bases`` (in another module) that has method ``name``, and how to say it
+        (``inherited from PaymentMixin in shop/mixins.py:3``)."""
+        index = self.ctx.rec.index
+        assert index is not None
+        for base in bases:
+            owner = index.method_owner(f"{base}.{name}")
+            if owner is not None:
+                place = index.class_place(owner)
+                said = f"{place[0]} in {place[1]}" if place and place[1] else owner.rsplit(".", 1)[-1]
+                return f"{base}.{name}", f"inherited from {said}"
+        return None
