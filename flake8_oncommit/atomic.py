@@ -109,7 +109,7 @@ class AtomicRecognizer(Resolver):
 
     def _project_wrapper(self, found: Binding | None, call: cst.Call | None) -> AtomicBlock | None:
         """An atomic wrapper defined in another module of the project."""
-        summary = self.project_function(found)
+        summary = self.project_function(found, "wrapper")
         if summary is None or not summary.wrapper:
             return None
         name = found.rsplit(".", 1)[-1] if isinstance(found, str) else "the wrapper"

@@ -22,6 +22,7 @@ from .parsing import MAX_DEPTH, ParseError, check_depth, parse
 from .positions import locate
 from .precheck import passes_precheck
 from .rules import RULES
+from .slicing import sliced
 from .summaries import ModuleSummary
 
 __all__ = [
@@ -74,8 +75,22 @@ def check_text(
 def analyse_text(
     text: str, config: Config, filename: str, honour_noqa: bool, index: ProjectIndex | None
 ) -> CheckResult:
-    """Parse and analyse ``text`` (the pre-check already let it through)."""
+    """Parse and analyse ``text`` (the pre-check already let it through).
+
+    A slice of the text is analysed first (:mod:`.slicing`): when it has no
+    finding the whole text has none, and the result carries no analysis
+    (nothing parsed the whole text). Otherwise the whole text is analysed.
+    """
     try:
+        wrappers = index.known_wrapper_names if index is not None else ()
+        part = sliced(text, config, wrappers) if wrappers is not None else None
+        if part is not None:
+            try:
+                found = _check(part, config, filename, False, index)
+            except ParseError:
+                found = None  # the whole text decides how it fails
+            if found is not None and not found.pairs:
+                return CheckResult(text)
         return _check(text, config, filename, honour_noqa, index)
     except RecursionError:
         raise ParseError("too deeply nested to analyse (RecursionError)") from None

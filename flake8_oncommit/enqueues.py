@@ -389,6 +389,10 @@ class EnqueueRecognizer(Resolver):
             return None  # calling a Celery/RQ/Dramatiq task directly runs it inline
         if not isinstance(func, cst.Attribute):
             return None
+        if func.attr.value not in _SEND_METHODS and func.attr.value not in self.config.enqueue_methods:
+            # ``Order.objects.create()``: no library sends with that method, so what the
+            # receiver is does not matter (and its module need not be summarised).
+            return None
         receiver = self.resolve(func.value)
         if self.is_configured(receiver, self.config.transactional_queues):
             return Enqueue(Kind.TRANSACTIONAL)  # a task the configuration says waits for the commit
@@ -518,3 +522,12 @@ def _calls_on_commit(function: cst.FunctionDef) -> bool:
         )
         for node in iter_descendants(function.body)
     )
+
+
+#: Every method through which some library sends a job: a call with another method name
+#: needs nothing from the project index about its receiver.
+_SEND_METHODS = frozenset(
+    method
+    for library in LIBRARIES
+    for method in (*library.task_send_methods, *library.any_receiver_methods, *library.scheduler_methods)
+) | {"run"}

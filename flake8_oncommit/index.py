@@ -41,6 +41,7 @@ from .cache import Store, cache_key, content_hash, entry_id
 from .config import Config
 from .files import FileError, discover, read
 from .modules import module_name_of
+from .queues import LIBRARIES
 from .source import SourceError, decode
 from .summaries import FunctionSummary, ModuleSummary
 
@@ -81,6 +82,14 @@ def _last_parts(names: Iterable[str]) -> tuple[str, ...]:
 #: defer a callable like on_commit.
 _TASK_WORDS = ("task", "actor", "job")
 _DEFERRER_WORDS = ("on_commit",)
+#: What a module defining a task class mentions (the libraries' task base classes).
+_TASK_CLASS_WORDS = tuple(
+    sorted({name.rsplit(".", 1)[-1].encode() for library in LIBRARIES for name in library.task_base_classes})
+)
+
+
+def _names_task_class(data: bytes) -> bool:
+    return any(word in data for word in _TASK_CLASS_WORDS)
 
 
 def could_define_wrapper(data: bytes) -> bool:
@@ -158,6 +167,8 @@ class ProjectIndex:
         self._words = {
             "task": tuple(word.encode() for word in task_words),
             "deferrer": tuple(word.encode() for word in deferrer_words),
+            # An atomic wrapper opens its block with something named atomic (``could_define_wrapper``).
+            "wrapper": tuple(word.encode() for word in ("atomic", *_last_parts(config.atomic_wrappers))),
         }
         self._modules: dict[str, _Entry] = {}
         self._found: dict[tuple[str, int], Path | None] = {}
@@ -280,6 +291,11 @@ class ProjectIndex:
             self._wrapper_names = tuple(sorted(names))
         return self._wrapper_names
 
+    @property
+    def known_wrapper_names(self) -> tuple[str, ...] | None:
+        """The wrapper names if already found (None: :meth:`wrapper_names` would scan the project)."""
+        return self._wrapper_names
+
     def preset_wrapper_names(self, names: tuple[str, ...]) -> None:
         """Names found by the front end (the CLI scans once, then hands them to its workers)."""
         self._wrapper_names = names
@@ -377,7 +393,9 @@ class ProjectIndex:
             need, name, stamp = (value or "").split(":", 2) if (value or "").count(":") >= 2 else ("", "", "")
             path = self._find(module)
             if path is None:
-                return True
+                return need != "module"
+            if need == "module":
+                return True  # still a module
             if stamp == _stamp_text(self._stamp(path)):
                 return True  # the same bytes give the same answer
             return bool(need) and self._shortcut(path, name, need) is not None
@@ -405,7 +423,7 @@ class ProjectIndex:
     def function(self, qualified: str, need: str = "") -> FunctionSummary | None:
         """The summary of a module-level function, following re-exports.
 
-        ``need`` names the one field the caller reads (``"deferrer"``,
+        ``need`` names the one field the caller reads (``"deferrer"``, ``"wrapper"``,
         ``"task"``): None is then also returned, without parsing, when the
         defining module's text shows that field can only be unset.
         """
@@ -462,6 +480,10 @@ class ProjectIndex:
         bases in the project; None when the class neither defines nor inherits it from there."""
         for _ in range(4):
             if "." not in qualified:
+                return None
+            if self._find(qualified) is not None:
+                # ``from shop import events`` then ``events.notify()``: a module, no function.
+                self._note(("text", qualified, "module::"))
                 return None
             module, name = qualified.rsplit(".", 1)
             path = self._find(module)
@@ -535,10 +557,21 @@ class ProjectIndex:
         data = self._read(path)
         if data is None or not self._mentions(path, name):
             return "mention"
-        if need not in ("function", "deferrer", "task") or b"import *" in data:
+        if need not in ("function", "deferrer", "task", "wrapper") or b"import *" in data:
             return None  # a star import may bind it: the summary must say
+        if "." in name:
+            # ``Order.objects``, ``Billing.toggle``: a method only where a def names it.
+            uses = _uses(data, name.rsplit(".", 1)[-1])
+            return "function" if uses is not None and "def" not in uses else None
         uses = _uses(data, name)
-        if uses is None or "other" in uses:
+        if uses is None:
+            return None
+        # A class: calling it makes an instance; it defers nothing, wraps nothing, and it is
+        # a task only when it derives from a library's task class (Dramatiq's GenericActor).
+        is_class = "class" in uses and "def" not in uses
+        if is_class and (need in ("deferrer", "wrapper") or (need == "task" and not _names_task_class(data))):
+            return "function"
+        if "other" in uses:
             return None
         if "def" not in uses:
             return "function"

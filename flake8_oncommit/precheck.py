@@ -36,6 +36,10 @@ def _last_parts(names: frozenset[str]) -> tuple[str, ...]:
 _VIEW_HINT = re.compile(r"\(\s*(?:self\s*,\s*)?request\b|View|Controller|rest_framework|ninja")
 
 
+#: What every admin class's module says (``admin.ModelAdmin``, ``BaseAdmin``).
+_ADMIN_HINT = "Admin"
+
+
 #: ``from x.y import``, ``from . import``, ``import x.y``: the imported module.
 _IMPORT = re.compile(
     r"^[ \t]*(?:from[ \t]+(\.+[\w.]*|[\w.]+)[ \t]+import\b|import[ \t]+([\w.]+))", re.MULTILINE
@@ -78,7 +82,9 @@ def could_have_findings(
     context_words = _CONTEXT_WORDS + _last_parts(config.atomic_wrappers | config.safe_deferrers) + wrappers
     # Under ATOMIC_REQUESTS any view runs inside the request's transaction.
     in_view = config.atomic_requests != "false" and _VIEW_HINT.search(text) is not None
-    if not in_view and not any(word in text for word in context_words):
+    # Django's admin runs ``save_model`` and its kin in a transaction of its own.
+    in_admin = _ADMIN_HINT in text
+    if not in_view and not in_admin and not any(word in text for word in context_words):
         return False
     if any(word in text for word in words):
         return True

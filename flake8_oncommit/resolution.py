@@ -69,7 +69,7 @@ class Resolver:
     def project_function(self, found: Binding | None, need: str = "") -> FunctionSummary | None:
         """What the project index knows about an imported function (None: nothing).
 
-        ``need`` names the one field the caller reads (``"deferrer"``, ``"task"``),
+        ``need`` names the one field the caller reads (``"deferrer"``, ``"task"``, ``"wrapper"``),
         which lets the index skip modules that cannot set it (see :meth:`.ProjectIndex.function`).
         """
         index = self._ask_index(found)

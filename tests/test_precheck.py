@@ -26,6 +26,13 @@ WRAPPER = frozenset({"db.atomic_write"})
         ("def post(self, request, pk):\n    t.delay(pk)\n", ON, True),
         ("class V(CreateView):\n    def form_valid(self, form):\n        t.delay(1)\n", ON, True),
         ("with atomic_write():\n    t.delay()\n", Config(atomic_wrappers=WRAPPER), True),
+        # Django's admin runs save_model in its own transaction, whatever ATOMIC_REQUESTS says.
+        (
+            "class A(admin.ModelAdmin):\n    def save_model(self, request, obj, form, change):\n"
+            "        t.delay(obj.pk)\n",
+            Config(atomic_requests="false"),
+            True,
+        ),
         ("with atomic_write():\n    offload()\n", Config(enqueue_functions=frozenset({"x.offload"})), True),
     ],
 )
