@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import subprocess
+from collections.abc import Callable, Iterable
 
 from .config import Config
 from .files import EXCLUDED_DIRS
@@ -48,6 +50,31 @@ def _matches(absolute: str, name: str, pattern: str) -> bool:
     if os.path.isabs(pattern):
         return fnmatch.fnmatch(absolute, pattern)
     return fnmatch.fnmatch(name, pattern)
+
+
+class _Globs:
+    """Several patterns as one compiled test (what :func:`_matches` says of any of them).
+
+    A walk asks about every file and directory of the tree: one regular
+    expression per kind of pattern, not an ``fnmatch`` per pattern and path.
+    """
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        by_name = [pattern for pattern in patterns if not os.path.isabs(pattern)]
+        by_path = [pattern for pattern in patterns if os.path.isabs(pattern)]
+        self._name = _any_of(by_name)
+        self._path = _any_of(by_path)
+
+    def match(self, path: str, name: str) -> bool:
+        if self._name is not None and self._name(os.path.normcase(name)):
+            return True
+        return self._path is not None and self._path(os.path.normcase(os.path.abspath(path))) is not None
+
+
+def _any_of(patterns: list[str]) -> Callable[[str], re.Match[str] | None] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(fnmatch.translate(os.path.normcase(pattern)) for pattern in patterns)).match
 
 
 def git_ignored(directory: str) -> frozenset[str]:
@@ -101,20 +128,22 @@ class Selection:
         self.patterns = (
             DEFAULT_EXCLUDE if config.exclude is None else config.exclude
         ) + config.extend_exclude
+        # Django apps named ``build`` are kept under the default patterns: those two are asked apart.
+        special = _BUILD_DIRS if self.defaults else frozenset()
+        self._globs = _Globs(pattern for pattern in self.patterns if pattern not in special)
+        self._build = _Globs(pattern for pattern in self.patterns if pattern in special)
         self.respect_gitignore = config.respect_gitignore
         self.force_exclude = config.force_exclude
         self._ignored: set[str] = set()
         self._asked: set[str] = set()
 
     def _excluded(self, path: str, name: str, is_dir: bool) -> bool:
-        absolute = os.path.abspath(path)
-        for pattern in self.patterns:
-            if not _matches(absolute, name, pattern):
-                continue
-            package = is_dir and os.path.isfile(os.path.join(path, "__init__.py"))
-            if self.defaults and pattern in _BUILD_DIRS and package:
-                continue
+        if self._globs.match(path, name):
             return True
+        if self._build.match(path, name):
+            package = is_dir and os.path.isfile(os.path.join(path, "__init__.py"))
+            if not package:
+                return True
         # Any virtualenv, whatever its name: never the project's code.
         return is_dir and os.path.isfile(os.path.join(path, "pyvenv.cfg"))
 

@@ -33,7 +33,7 @@ import os
 import re
 import tokenize
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -744,15 +744,16 @@ def _name_digest(summary: ModuleSummary | None, name: str) -> str:
         return "-"
     function = summary.functions.get(name)
     head = name.partition(".")[0]
-    cls = summary.classes.get(head)
-    said = [
+    # A summary's repr is its fields' values, in a fixed order: no copy of it is made
+    # (a warm run asks this once for each name every cached file depends on).
+    said = (
         summary.aliases.get(head),
-        asdict(cls) if cls is not None else None,
-        asdict(function) if function is not None else None,
+        repr(summary.classes.get(head)),
+        repr(function),
         name in summary.view_classes,
         name in summary.commit_aware_task_bases,
-    ]
-    return hashlib.sha1(json.dumps(said, sort_keys=True).encode()).hexdigest()[:16]
+    )
+    return hashlib.sha1(repr(said).encode()).hexdigest()[:16]
 
 
 def _receivers_digest(found: Sequence[tuple[str, str]]) -> str:

@@ -13,9 +13,12 @@ A function is kept when its text mentions a transaction (``atomic``,
 deferrer), rebinds module names (``global``), or is an ``__init__`` (what
 the instance's attributes are). When a rule follows calls (OC105, the
 side-effect rules), a function is also kept when a kept one mentions its
-name (what a block calls, and what that calls, by name), and when it is a
-signal receiver. Module-level statements, class statements, decorators and
-signatures are always kept: every name is still bound to what it is.
+name (what a block calls, and what that calls, by name), when it is a
+signal receiver or connects one (``AppConfig.ready()``), and when Django
+runs it without its name being written (``save()`` from
+``Model.objects.create()``, a serializer's ``create()``). Module-level
+statements, class statements, decorators and signatures are always kept:
+every name is still bound to what it is.
 
 The slice only ever decides that a file has no finding. When it has one,
 the engine analyses the whole text again (:func:`.engine.analyse_text`), so
@@ -37,6 +40,12 @@ from .config import Config
 _TRANSACTION_WORDS = ("atomic", "on_commit", "ATOMIC_REQUESTS")
 #: Rules that follow calls out of a block into the module's other functions.
 _FOLLOWING_RULES = ("OC105", "OC108", "OC109", "OC110")
+#: Methods Django runs without the caller naming them: ``Order.objects.create()`` runs
+#: ``save()``, ``serializer.save()`` runs ``create()``/``update()``, a view asks
+#: ``get_form_class()``. Kept whenever calls are followed.
+_RUN_UNNAMED = frozenset(
+    {"save", "delete", "create", "update", "get_form_class", "get_serializer_class", "ready"}
+)
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
@@ -76,7 +85,9 @@ def sliced(text: str, config: Config, wrappers: Iterable[str] = ()) -> str | Non
             or function.name == "__init__"
             or any(word in segment for word in words)
             or re.search(r"\b(?:global|nonlocal)\b", segment) is not None
-            or (follow and _is_receiver(function))
+            or (
+                follow and (_is_receiver(function) or function.name in _RUN_UNNAMED or ".connect(" in segment)
+            )
             # ``def f(): return 1`` keeps its body: there is no line of its own to blank.
             or lines[function.body[0].lineno - 1][: function.body[0].col_offset].strip() != ""
         )

@@ -155,3 +155,65 @@ def test_line_numbers_are_pythons_not_splitlines() -> None:
 def test_views_under_atomic_requests_are_not_sliced() -> None:
     config = dataclasses.replace(Config(), atomic_requests="true")
     assert sliced(_MODULE, config) is None
+
+
+_SIGNALS = """\
+from django.apps import AppConfig
+from django.db import models, transaction
+from django.db.models.signals import post_save
+
+from shop.tasks import sync
+
+
+class Order(models.Model):
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        sync.delay(self.pk)
+
+
+class Shipment(models.Model):
+    def label(self):
+        return f"shipment {self.pk}"
+
+
+def on_shipment(sender, instance, **kwargs):
+    sync.delay(instance.pk)
+
+
+class ShopConfig(AppConfig):
+    def ready(self):
+        post_save.connect(on_shipment, sender=Shipment)
+
+
+def place():
+    with transaction.atomic():
+        Order.objects.create()
+        Shipment.objects.create()
+"""
+
+
+def test_what_django_runs_unnamed_is_kept_when_calls_are_followed(tmp_path, monkeypatch) -> None:
+    """``Order.objects.create()`` runs ``save()``; ``ready()`` connects a receiver by name."""
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "tasks.py").write_text(
+        "from celery import shared_task\n\n\n@shared_task\ndef sync(pk):\n    pass\n"
+    )
+    module = package / "models.py"
+    module.write_text(_SIGNALS)
+    config = dataclasses.replace(Config(), atomic_requests="false")
+    part = sliced(_SIGNALS, config)
+    assert part is not None and 'return f"shipment {self.pk}"' not in part
+    assert "        sync.delay(self.pk)" in part and "    sync.delay(instance.pk)" in part
+
+    def findings(slicing: bool) -> list[tuple[int, str]]:
+        with monkeypatch.context() as patch:
+            if not slicing:
+                patch.setattr(engine, "sliced", lambda *args: None)
+            index = engine.project_index(tmp_path, config)
+            index.wrapper_names()
+            result = engine.check_text(_SIGNALS, config, filename=str(module), index=index)
+        return [(finding.line, finding.code) for finding in result.findings]
+
+    assert findings(True) == findings(False) == [(30, "OC105"), (31, "OC105")]
