@@ -32,7 +32,7 @@ import json
 import os
 import re
 import tokenize
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -274,20 +274,8 @@ class ProjectIndex:
         """
         if self._wrapper_names is None:
             names: set[str] = set()
-            files = self._files if self._files is not None else self._walk()
-            self._stack.append(None)  # not what the check in progress asked
-            try:
-                for path in files:
-                    data = self._read(Path(os.path.abspath(path)))
-                    if data is None or not could_define_wrapper(data):
-                        continue
-                    module, root = module_name_of(path)
-                    self.add_root(root)
-                    summary = self.module(module) if module else None
-                    if summary is not None:
-                        names.update(name for name, found in summary.functions.items() if found.wrapper)
-            finally:
-                self._stack.pop()
+            for summary in self._summaries_of(self._files, could_define_wrapper):
+                names.update(name for name, found in summary.functions.items() if found.wrapper)
             self._wrapper_names = tuple(sorted(names))
         return self._wrapper_names
 
@@ -318,22 +306,30 @@ class ProjectIndex:
     def _receivers(self) -> dict[str, tuple[tuple[str, str], ...]]:
         if self._receiver_table is None:
             table: dict[str, list[tuple[str, str]]] = {}
-            files = self._receiver_files if self._receiver_files is not None else self._walk()
-            self._stack.append(None)  # not what the check in progress asked
-            try:
-                for path in files:
-                    data = self._read(Path(os.path.abspath(path)))
-                    if data is None or not could_define_receiver(data):
-                        continue
-                    module, root = module_name_of(path)
-                    self.add_root(root)
-                    summary = self.module(module) if module else None
-                    for signal, sender, handler in summary.receivers if summary is not None else ():
-                        table.setdefault(signal, []).append((sender, handler))
-            finally:
-                self._stack.pop()
+            for summary in self._summaries_of(self._receiver_files, could_define_receiver):
+                for signal, sender, handler in summary.receivers:
+                    table.setdefault(signal, []).append((sender, handler))
             self._receiver_table = {signal: tuple(dict.fromkeys(found)) for signal, found in table.items()}
         return self._receiver_table
+
+    def _summaries_of(
+        self, files: Sequence[Path] | None, could: Callable[[bytes], bool]
+    ) -> Iterator[ModuleSummary]:
+        """The summaries of the project modules whose bytes ``could`` say what a project-wide
+        question needs (``files``: the front end's scan, else a walk of the project)."""
+        self._stack.append(None)  # not what the check in progress asked
+        try:
+            for path in files if files is not None else self._walk():
+                data = self._read(Path(os.path.abspath(path)))
+                if data is None or not could(data):
+                    continue
+                module, root = module_name_of(path)
+                self.add_root(root)
+                summary = self.module(module) if module else None
+                if summary is not None:
+                    yield summary
+        finally:
+            self._stack.pop()
 
     def _walk(self) -> list[Path]:
         return [Path(path) for path in discover([str(self.root)]) if path.endswith(".py")]

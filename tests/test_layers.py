@@ -28,7 +28,7 @@ for _layer, _names in enumerate(
         # 1: reading, decoding and the basic types
         "files source walk positions noqa patterns config exclusion names findings terminal modules",
         # 2: the pre-check, parsing, the project and its settings
-        "precheck parsing index cache scan settings_values settings_scan",
+        "precheck slicing parsing index cache scan settings_values settings_scan",
         # 3: the analysis context: recognisers and the walk
         "resolution model_signals atomic enqueues side_effects recognize views planning where callgraph "
         "context deferral",
