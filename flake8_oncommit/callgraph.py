@@ -557,7 +557,8 @@ class CallRecorder:
         signal, sender, handler = found
         target = ctx.rec.resolve(handler)
         if isinstance(target, LocalFunction) and ctx.module_name and self._is_module_level(target.node):
-            self.registrations.append((signal, sender, f"{ctx.module_name}.{target.node.name.value}"))
+            if not _acts_on_some_saves(signal, target.node):
+                self.registrations.append((signal, sender, f"{ctx.module_name}.{target.node.name.value}"))
         elif isinstance(target, str) and "." in target and not target.startswith("."):
             self.registrations.append((signal, sender, target))
 
@@ -570,7 +571,8 @@ class CallRecorder:
                 continue
             if ctx.module_name and ctx.at_module_level:
                 for key, sender in receiver_registrations(ctx.rec, call) or ():
-                    self.registrations.append((key, sender, f"{ctx.module_name}.{node.name.value}"))
+                    if not _acts_on_some_saves(key, node):
+                        self.registrations.append((key, sender, f"{ctx.module_name}.{node.name.value}"))
             name = self.ctx.rec.qualified(call.func)
             if name is None or name.rsplit(".", 1)[-1] != "receiver":
                 continue
@@ -595,6 +597,18 @@ class CallRecorder:
             called = called.body.func
         if isinstance(called, cst.Name) and called.value in parameters:
             self.graph.deferrers.add(id(owner))
+
+
+def _acts_on_some_saves(signal: str, handler: cst.FunctionDef) -> bool:
+    """A ``pre_save``/``post_save`` receiver that reads ``update_fields``: what it does depends on
+    which fields a save names, which no reading of the call tells (``get_or_create()`` names
+    none). Such receivers are not followed: precision first."""
+    if signal not in ("django:pre_save", "django:post_save"):
+        return False
+    return any(
+        isinstance(node, cst.Name) and node.value == "update_fields"
+        for node in iter_descendants(handler.body)
+    )
 
 
 #: A model's save()/delete() reached through a base of another module is left to the model
