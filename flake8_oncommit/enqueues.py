@@ -117,6 +117,10 @@ class EnqueueRecognizer(Resolver):
             for library in LIBRARIES:
                 if method in library.app_task_methods and self._is_app(receiver, library):
                     return TaskDef(library.kind, name, self._row_alias(receiver, library))
+        if qualified is not None and self.project_own_queue(qualified):
+            # The project's own queue (awx's ``@task(queue=...)``): how its ``delay()`` delivers
+            # is its own code's business; counted as a queue whose sends wait (precision first).
+            return TaskDef(Kind.TRANSACTIONAL, name)
         return None
 
     def _is_app(self, receiver: Binding | None, library: QueueLibrary) -> bool:

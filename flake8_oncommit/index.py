@@ -41,7 +41,7 @@ from .cache import Store, cache_key, content_hash, entry_id
 from .config import Config
 from .files import FileError, discover, read
 from .modules import module_name_of
-from .queues import LIBRARIES
+from .queues import LIBRARIES, PACKAGES
 from .source import SourceError, decode
 from .summaries import FunctionSummary, ModuleSummary
 
@@ -90,6 +90,24 @@ _TASK_CLASS_WORDS = tuple(
 
 def _names_task_class(data: bytes) -> bool:
     return any(word in data for word in _TASK_CLASS_WORDS)
+
+
+#: ``def delay(`` / ``def apply_async(``: a module that sends jobs its own way.
+_OWN_SEND = re.compile(rb"\bdef\s+(?:delay|apply_async)\s*\(")
+#: ``import celery`` / ``from rq.job import ...``: a module built on a queue library.
+_QUEUE_IMPORT = re.compile(
+    rb"^[ \t]*(?:from|import)[ \t]+(?:"
+    + b"|".join(re.escape(package.encode()) for package in sorted(PACKAGES))
+    + rb")\b",
+    re.MULTILINE,
+)
+
+
+def implements_own_queue(data: bytes) -> bool:
+    """Whether a module's bytes define a ``delay``/``apply_async`` of their own without importing
+    any queue library: the project's own queue (awx's dispatcher), whose delivery (a row, a
+    ``pg_notify`` on Django's connection, ``on_commit``...) no reading of the call can tell."""
+    return _OWN_SEND.search(data) is not None and _QUEUE_IMPORT.search(data) is None
 
 
 def could_define_wrapper(data: bytes) -> bool:
@@ -392,6 +410,9 @@ class ProjectIndex:
                 return need != "module"
             if need == "module":
                 return True  # still a module
+            if need == "queue":
+                data = self._read(path)
+                return (data is not None and implements_own_queue(data)) == (name == "yes")
             if stamp == _stamp_text(self._stamp(path)):
                 return True  # the same bytes give the same answer
             return bool(need) and self._shortcut(path, name, need) is not None
@@ -458,6 +479,18 @@ class ProjectIndex:
         """Whether ``qualified`` names a project class deriving from a view, following re-exports."""
         found = self._definition(qualified)
         return found is not None and found[1] in found[0].view_classes
+
+    def own_queue(self, qualified: str) -> bool:
+        """Whether ``qualified`` (a task decorator) is defined in a project module that
+        implements a queue of its own (:func:`implements_own_queue`); read from its bytes."""
+        module = qualified.rsplit(".", 1)[0] if "." in qualified else ""
+        path = self._find(module) if module else None
+        data = self._read(path) if path is not None else None
+        answer = data is not None and implements_own_queue(data)
+        if path is not None:
+            said = "yes" if answer else "no"
+            self._note(("text", module, f"queue:{said}:{_stamp_text(self._stamp(path))}"))
+        return answer
 
     def commit_aware_task_base(self, qualified: str) -> bool:
         """Whether ``qualified`` names a project Task class whose ``apply_async`` waits for the commit."""

@@ -75,6 +75,11 @@ class Resolver:
         index = self._ask_index(found)
         return index.function(found, need) if index is not None and isinstance(found, str) else None
 
+    def project_own_queue(self, qualified: str) -> bool:
+        """Whether the project index knows ``qualified`` as a task decorator of the project's own queue."""
+        index = self._ask_index(qualified)
+        return index is not None and index.own_queue(qualified)
+
     def project_commit_aware_task_base(self, qualified: str) -> bool:
         """Whether the project index knows ``qualified`` as a commit-aware Task class of another module."""
         index = self._ask_index(qualified)

@@ -542,3 +542,53 @@ def test_a_method_inherited_from_another_module_is_followed_warm(shop: Path) -> 
     )
     later(mixins)
     assert "./shop/checkout.py:10 OC105" in same_as_cold(shop)
+
+
+OWN_QUEUE = """\
+class task:
+    def __init__(self, queue=None):
+        self.queue = queue
+
+    def __call__(self, fn):
+        class Published:
+            @classmethod
+            def delay(cls, *args):
+                notify(args)
+
+        return Published
+"""
+
+OWN_TASKS = """\
+from shop.publish import task
+
+
+@task(queue="default")
+def rebuild(pk):
+    pass
+"""
+
+OWN_SENDS = """\
+from django.db import transaction
+
+from shop.owntasks import rebuild
+
+
+@transaction.atomic
+def update(obj):
+    obj.save()
+    rebuild.delay(obj.pk)
+"""
+
+
+def test_a_project_queue_built_on_a_library_later_is_seen_warm(shop: Path) -> None:
+    """The project's own queue is not reported; once its module is built on Celery, it is."""
+    publish = shop / "shop" / "publish.py"
+    publish.write_text(OWN_QUEUE)
+    (shop / "shop" / "owntasks.py").write_text(OWN_TASKS)
+    (shop / "shop" / "ownsends.py").write_text(OWN_SENDS)
+    assert not [line for line in same_as_cold(shop) if "ownsends" in line]
+    publish.write_text(
+        "from celery import shared_task\n\n\ndef task(**options):\n    return shared_task(**options)\n"
+    )
+    later(publish)
+    assert "./shop/ownsends.py:9 OC101" in same_as_cold(shop)
