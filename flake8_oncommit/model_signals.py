@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from .names import Binding, LocalClass, LocalInstance, Marker, ProjectCall
+from .names import Binding, LocalClass, LocalInstance, Marker, ProjectCall, attribute_chain
 from .resolution import argument, string_value
 
 if TYPE_CHECKING:
@@ -90,24 +90,22 @@ def class_key(rec: Resolver, expr: cst.BaseExpression) -> str | None:
     text = string_value(expr)
     if text is not None:
         return f"label:{text}" if text.count(".") == 1 else None
-    attributes: list[str] = []
-    while isinstance(expr, cst.Attribute):
-        attributes.append(expr.attr.value)
-        expr = expr.value
-    if not isinstance(expr, cst.Name):
+    chain = attribute_chain(expr)
+    if chain is None:
         return None
-    found = rec.resolve(expr)
+    name, attributes = chain
+    found = rec.resolve(name)
     if (
         isinstance(found, LocalClass)
         and rec.module_name
-        and rec.names.scopes[0].bindings.get(expr.value) is found
+        and rec.names.scopes[0].bindings.get(name.value) is found
     ):
-        root = f"{rec.module_name}.{expr.value}"
+        root = f"{rec.module_name}.{name.value}"
     elif isinstance(found, str) and "." in found and not found.startswith("."):
         root = found
     else:
         return None
-    return ".".join([root, *reversed(attributes)])
+    return ".".join([root, *attributes])
 
 
 def instance_key(rec: Resolver, expr: cst.BaseExpression) -> str | None:

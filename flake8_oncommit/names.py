@@ -229,16 +229,22 @@ class NameTable:
         return merged
 
 
-def dotted_name(node: cst.BaseExpression) -> str | None:
-    """``a.b.c`` for a Name/Attribute chain, else None."""
-    parts: list[str] = []
+def attribute_chain(node: cst.BaseExpression) -> tuple[cst.Name, list[str]] | None:
+    """``a.b.c``: the name ``a`` and the attributes ``["b", "c"]``; None for anything else."""
+    attributes: list[str] = []
     while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
+        attributes.append(node.attr.value)
         node = node.value
     if not isinstance(node, cst.Name):
         return None
-    parts.append(node.value)
-    return ".".join(reversed(parts))
+    attributes.reverse()
+    return node, attributes
+
+
+def dotted_name(node: cst.BaseExpression) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain, else None."""
+    found = attribute_chain(node)
+    return None if found is None else ".".join([found[0].value, *found[1]])
 
 
 def import_module_name(node: cst.ImportFrom) -> str:
