@@ -60,6 +60,7 @@ class _Globs:
     """
 
     def __init__(self, patterns: Iterable[str]) -> None:
+        patterns = list(patterns)  # read twice
         by_name = [pattern for pattern in patterns if not os.path.isabs(pattern)]
         by_path = [pattern for pattern in patterns if os.path.isabs(pattern)]
         self._name = _any_of(by_name)

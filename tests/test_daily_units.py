@@ -264,3 +264,17 @@ def test_every_code_can_be_explained(code: str) -> None:
     explained = explain(code.lower())
     assert explained is not None and explained.startswith(f"## {code}\n")
     assert explain("OC999") is None
+
+
+def test_a_selection_matches_path_and_name_patterns(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Both kinds of pattern, compiled together: a path glob (made absolute when read) and a name glob."""
+    import dataclasses
+
+    out = tmp_path / "shop" / "out"
+    out.mkdir(parents=True)
+    config = dataclasses.replace(Config(), extend_exclude=(str(out), "*_pb2.py"))
+    selection = Selection(config)
+    assert selection.skips_dir(str(out), "out")
+    assert not selection.skips_dir(str(tmp_path / "shop"), "shop")
+    assert selection.skips_file(str(tmp_path / "a_pb2.py"), "a_pb2.py")
+    assert selection.skips_dir(str(tmp_path / ".git"), ".git")  # the defaults stay
