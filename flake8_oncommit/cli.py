@@ -135,6 +135,8 @@ class Job:
     wrapper_files: tuple[str, ...] | None = None
     #: the project's files that could register a signal receiver (None: walk on first need)
     receiver_files: tuple[str, ...] | None = None
+    #: a digest of every project file's content, from the scan (None: unknown)
+    tree_digest: str | None = None
     #: the project's atomic wrappers, found once for the run (None: when first needed)
     wrappers: tuple[str, ...] | None = None
     #: ``--add-noqa``: silence what is left after fixing
@@ -162,6 +164,7 @@ def open_job_project(job: Job) -> Project | None:
         receiver_files=[Path(path) for path in job.receiver_files]
         if job.receiver_files is not None
         else None,
+        tree_digest=job.tree_digest,
     )
     if job.wrappers is not None:
         project.index.preset_wrapper_names(job.wrappers)
@@ -781,6 +784,7 @@ def _open(
         if project.scan
         else None,
         task_bases=project.scan.task_bases() if project.scan else None,
+        tree_digest=project.scan.digest() if project.scan else None,
         keep_results=keep_results,
         add_noqa=args.add_noqa,
         unused_noqa=args.report_unused_noqa,

@@ -161,6 +161,7 @@ class ProjectIndex:
         files: Sequence[Path] | None = None,
         task_bases: bool | None = None,
         receiver_files: Sequence[Path] | None = None,
+        tree_digest: str | None = None,
     ) -> None:
         self.root = Path(os.path.abspath(root))
         self.config = config
@@ -175,6 +176,11 @@ class ProjectIndex:
             self.add_root(directory)
         self._files = files
         self._receiver_files = receiver_files
+        #: a digest of every project file's content (from the front end's scan; None: unknown):
+        #: what a question about the whole project's text depends on
+        self._tree_digest = tree_digest
+        self._overrides: dict[str, tuple[tuple[str, str], ...]] = {}
+        self._all_files: list[Path] | None = None
         #: signal key -> (sender key, handler) of every receiver the project registers
         self._receiver_table: dict[str, tuple[tuple[str, str], ...]] | None = None
         #: whether any project module could define a commit-aware Task base
@@ -318,7 +324,7 @@ class ProjectIndex:
         in the project makes the cached result stale.
         """
         found = self._receivers().get(signal, ())
-        self._note(("receivers", signal, _receivers_digest(found)))
+        self._note(("receivers", signal, _pairs_digest(found)))
         return found
 
     def _receivers(self) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -330,11 +336,52 @@ class ProjectIndex:
             self._receiver_table = {signal: tuple(dict.fromkeys(found)) for signal, found in table.items()}
         return self._receiver_table
 
+    # -- overrides of a method in subclasses of other modules -------------------------
+
+    def overriders(self, qualified_class: str, method: str) -> tuple[tuple[str, str], ...]:
+        """``(module, class)`` of every class of another project module that derives from
+        ``qualified_class`` and defines ``method`` itself (or in a base of its own module).
+
+        Only modules whose text has ``def method`` and the class's name are summarised.
+        What is asked is recorded with the answer and the whole tree's digest: a warm run
+        on an unchanged tree trusts it without reading; after an edit anywhere it asks again.
+        """
+        key = f"{qualified_class}:{method}"
+        found = self._overrides.get(key)
+        if found is None:
+            found = self._overrides[key] = self._find_overriders(qualified_class, method)
+        self._note(("overrides", key, f"{self._tree_digest or '-'}:{_pairs_digest(found)}"))
+        return found
+
+    def _find_overriders(self, qualified_class: str, method: str) -> tuple[tuple[str, str], ...]:
+        short = qualified_class.rsplit(".", 1)[-1]
+        if not short.isidentifier() or not method.isidentifier():
+            return ()
+        named = re.compile(rb"\b" + short.encode() + rb"\b")
+        defined = re.compile(rb"\bdef\s+" + method.encode() + rb"\s*\(")
+        if self._all_files is None:
+            self._all_files = self._walk()
+        found: list[tuple[str, str]] = []
+        for summary, module in self._modules_of(
+            self._all_files, lambda data: defined.search(data) is not None and named.search(data) is not None
+        ):
+            for name, cls in summary.classes.items():
+                if qualified_class in cls.bases and method in cls.methods:
+                    found.append((module, name))
+        return tuple(found)
+
     def _summaries_of(
         self, files: Sequence[Path] | None, could: Callable[[bytes], bool]
     ) -> Iterator[ModuleSummary]:
         """The summaries of the project modules whose bytes ``could`` say what a project-wide
         question needs (``files``: the front end's scan, else a walk of the project)."""
+        for summary, _ in self._modules_of(files, could):
+            yield summary
+
+    def _modules_of(
+        self, files: Sequence[Path] | None, could: Callable[[bytes], bool]
+    ) -> Iterator[tuple[ModuleSummary, str]]:
+        """:meth:`_summaries_of`, each with its module's name."""
         self._stack.append(None)  # not what the check in progress asked
         try:
             for path in files if files is not None else self._walk():
@@ -345,7 +392,7 @@ class ProjectIndex:
                 self.add_root(root)
                 summary = self.module(module) if module else None
                 if summary is not None:
-                    yield summary
+                    yield summary, module
         finally:
             self._stack.pop()
 
@@ -416,10 +463,16 @@ class ProjectIndex:
             if stamp == _stamp_text(self._stamp(path)):
                 return True  # the same bytes give the same answer
             return bool(need) and self._shortcut(path, name, need) is not None
+        if kind == "overrides":
+            tree, _, answer = (value or "").partition(":")
+            if self._tree_digest is not None and tree == self._tree_digest:
+                return True  # not a byte of the project changed
+            qualified_class, _, method = module.rpartition(":")
+            return _pairs_digest(self.overriders(qualified_class, method)) == answer
         if kind == "fact":
             return module == "task-bases" and self._task_bases is False
         if kind == "receivers":
-            return _receivers_digest(self._receivers().get(module, ())) == value
+            return _pairs_digest(self._receivers().get(module, ())) == value
         if kind in ("summary", "name"):
             if module in self._stack:
                 return False
@@ -785,7 +838,7 @@ def _name_digest(summary: ModuleSummary | None, name: str) -> str:
     return hashlib.sha1(repr(said).encode()).hexdigest()[:16]
 
 
-def _receivers_digest(found: Sequence[tuple[str, str]]) -> str:
+def _pairs_digest(found: Sequence[tuple[str, str]]) -> str:
     return hashlib.sha1(json.dumps(sorted(found)).encode()).hexdigest()[:16]
 
 

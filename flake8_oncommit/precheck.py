@@ -47,6 +47,23 @@ _IMPORT = re.compile(
 _LIBRARIES = NOT_PROJECT_PACKAGES | frozenset(getattr(sys, "stdlib_module_names", ()))
 
 
+#: A method with an empty body (``pass``, ``...``, ``raise NotImplementedError``, a bare
+#: ``return``, a docstring first): a hook, which subclasses anywhere may override.
+_HOOK = re.compile(
+    r"^[ \t]+def[ \t]+\w+\(\s*self\b[^)]*\)[^:\n]*:[ \t]*(?:#[^\n]*)?\n"
+    r"(?:[ \t]*(?:\"\"\"[\s\S]*?\"\"\"|'\'\'[\s\S]*?'\'\')[ \t]*\n)?"
+    r"[ \t]*(?:pass\b|\.\.\.|raise[ \t]+NotImplementedError\b|return(?:[ \t]+None)?[ \t]*$)"
+    r"|^[ \t]+def[ \t]+\w+\(\s*self\b[^)]*\)[^:\n]*:[ \t]*(?:pass|\.\.\.)[ \t]*$",
+    re.MULTILINE,
+)
+
+
+def defines_a_hook(text: str) -> bool:
+    """Whether ``text`` defines a method with an empty body: a block that calls it through
+    ``self`` may run an override in another module (OC105), with no word of its own."""
+    return _HOOK.search(text) is not None
+
+
 def imports_from_the_project(text: str) -> bool:
     """Whether ``text`` imports a module that is neither a known library nor stdlib.
 
@@ -88,7 +105,7 @@ def could_have_findings(
         return False
     if any(word in text for word in words):
         return True
-    return project and config.selects("OC105") and imports_from_the_project(text)
+    return project and config.selects("OC105") and (imports_from_the_project(text) or defines_a_hook(text))
 
 
 def rule_words(config: Config) -> tuple[str, ...]:

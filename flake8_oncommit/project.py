@@ -69,6 +69,7 @@ class Project:
         task_bases: bool | None = None,
         keep_results: bool = True,
         receiver_files: Sequence[Path] | None = None,
+        tree_digest: str | None = None,
     ) -> None:
         self.root = root
         self.config = config
@@ -87,6 +88,7 @@ class Project:
             files=wrapper_files,
             task_bases=task_bases,
             receiver_files=receiver_files,
+            tree_digest=tree_digest,
         )
 
     # -- checking ----------------------------------------------------------------
@@ -253,6 +255,7 @@ def open_project(
         task_bases=scan.task_bases(),
         keep_results=keep_results,
         receiver_files=scan.receiver_candidates(),
+        tree_digest=scan.digest(),
     )
     project.scan = scan
     return project, notes

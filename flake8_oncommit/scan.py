@@ -11,6 +11,7 @@ worker processes (``mapper``).
 
 from __future__ import annotations
 
+import hashlib
 import operator
 import os
 import re
@@ -157,6 +158,11 @@ class ProjectScan:
     def receiver_candidates(self) -> list[Path]:
         """Files that could register a signal receiver, in walking order."""
         return [self.root / relative for relative in self.order if self.facts[relative][3] & RECEIVER]
+
+    def digest(self) -> str:
+        """Every file's content hash, in one: equal only when no file of the tree changed."""
+        hashes = "\n".join(f"{relative}\0{self.facts[relative][2]}" for relative in sorted(self.facts))
+        return hashlib.sha1(hashes.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
     def task_bases(self) -> bool:
         """Whether any file could define a commit-aware Task base class."""

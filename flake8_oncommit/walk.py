@@ -182,6 +182,38 @@ def parameter_names(params: cst.Parameters) -> set[str]:
     return names
 
 
+def is_hook(function: cst.FunctionDef) -> bool:
+    """A method with nothing in it (a docstring, then ``pass``, ``...``, ``raise
+    NotImplementedError`` or a bare ``return``): there for subclasses to override."""
+    body = list(block_body(function))
+    if body and _is_docstring(body[0]) and len(body) > 1:
+        body = body[1:]
+    if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine) or len(body[0].body) != 1:
+        return False
+    statement = body[0].body[0]
+    if isinstance(statement, cst.Pass):
+        return True
+    if isinstance(statement, cst.Expr):
+        return isinstance(statement.value, cst.Ellipsis)
+    if isinstance(statement, cst.Return):
+        return statement.value is None or (
+            isinstance(statement.value, cst.Name) and statement.value.value == "None"
+        )
+    if isinstance(statement, cst.Raise) and statement.exc is not None:
+        raised = statement.exc.func if isinstance(statement.exc, cst.Call) else statement.exc
+        return isinstance(raised, cst.Name) and raised.value == "NotImplementedError"
+    return False
+
+
+def _is_docstring(statement: cst.CSTNode) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
 def body_runs_later(function: cst.FunctionDef) -> bool:
     """An async def or a generator function: calling it only creates a coroutine or generator."""
     if function.asynchronous is not None:

@@ -592,3 +592,41 @@ def test_a_project_queue_built_on_a_library_later_is_seen_warm(shop: Path) -> No
     )
     later(publish)
     assert "./shop/ownsends.py:9 OC101" in same_as_cold(shop)
+
+
+HOOKED = """\
+from django.db import transaction
+
+
+class Checkout:
+    def complete(self, order):
+        with transaction.atomic():
+            order.save()
+            self.after_payment(order)
+
+    def after_payment(self, order):
+        pass
+"""
+
+PARTNER = """\
+from shop.checkout import Checkout
+from shop.tasks import ship
+
+
+class PartnerCheckout(Checkout):
+    def after_payment(self, order):
+        {body}
+"""
+
+
+def test_an_override_in_another_module_is_followed_warm(shop: Path) -> None:
+    """A hook the base calls in a block: a subclass elsewhere that enqueues is seen when it
+    appears, changes or goes (the question depends on the whole tree's text)."""
+    (shop / "shop" / "checkout.py").write_text(HOOKED)
+    assert "./shop/checkout.py:8 OC105" not in same_as_cold(shop)
+    partner = shop / "shop" / "partner.py"
+    partner.write_text(PARTNER.format(body="ship.delay(order.pk)"))
+    assert "./shop/checkout.py:8 OC105" in same_as_cold(shop)
+    partner.write_text(PARTNER.format(body="return None"))
+    later(partner)
+    assert "./shop/checkout.py:8 OC105" not in same_as_cold(shop)

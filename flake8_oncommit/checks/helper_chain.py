@@ -20,7 +20,7 @@ from ..model_signals import sender_matches
 from ..names import LocalClass, LocalFunction, dotted_name
 from ..positions import locate
 from ..rules import RULES
-from ..walk import body_runs_later, methods_of
+from ..walk import body_runs_later, is_hook, methods_of
 from .base import Check
 
 
@@ -117,7 +117,30 @@ class HelperChain(Check):
                     found.append((call, chain, may_run, None))
                     reported.add(id(call))
                     break
+            else:
+                elsewhere = self._override_elsewhere(call, cls, name)
+                if elsewhere is not None:
+                    found.append(elsewhere)
+                    reported.add(id(call))
         return found
+
+    def _override_elsewhere(
+        self, call: cst.Call, cls: cst.ClassDef, name: str
+    ) -> tuple[cst.Call, list[Step], str | None, Resolution | None] | None:
+        """The same for a subclass in another project module: asked only of a module-level class
+        whose own ``name`` is a hook (an empty method, there to be overridden)."""
+        ctx = self.ctx
+        index = ctx.rec.index
+        if index is None or not ctx.module_name or ctx.module_classes.get(cls.name.value) is not cls:
+            return None
+        hook = methods_of(cls).get(name)
+        if hook is None or not is_hook(hook):
+            return None
+        for module, subclass in index.overriders(f"{ctx.module_name}.{cls.name.value}", name):
+            chain = self._external_chain(f"{module}.{subclass}.{name}", first=True)
+            if chain is not None:
+                return call, chain, f"{ctx.describe(call)} (may run {subclass}.{name}() of {module})", None
+        return None
 
     def _signals(
         self, reported: set[int]
