@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from .names import dotted_name, import_module_name
+from .walk import is_docstring
 
 if sys.version_info >= (3, 10):
     _STDLIB = frozenset(sys.stdlib_module_names)
@@ -88,15 +89,6 @@ def _module_of(node: cst.Import | cst.ImportFrom) -> str:
     if isinstance(node, cst.ImportFrom):
         return import_module_name(node)
     return dotted_name(node.names[0].name) or ""
-
-
-def _is_docstring(statement: cst.CSTNode) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
 
 
 def _merge_into(node: cst.ImportFrom, name: str) -> cst.ImportFrom | None:
@@ -220,7 +212,7 @@ def _position_among(
 def _insert_at_top(module: cst.Module, line: cst.SimpleStatementLine) -> cst.Module:
     """No imports yet: after the docstring, before the code, with PEP 8 spacing."""
     body = list(module.body)
-    position = 1 if body and _is_docstring(body[0]) else 0
+    position = 1 if body and is_docstring(body[0]) else 0
     if position < len(body):
         following = body[position]
         blank = cst.EmptyLine()

@@ -186,7 +186,7 @@ def is_hook(function: cst.FunctionDef) -> bool:
     """A method with nothing in it (a docstring, then ``pass``, ``...``, ``raise
     NotImplementedError`` or a bare ``return``): there for subclasses to override."""
     body = list(block_body(function))
-    if body and _is_docstring(body[0]) and len(body) > 1:
+    if body and is_docstring(body[0]) and len(body) > 1:
         body = body[1:]
     if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine) or len(body[0].body) != 1:
         return False
@@ -205,7 +205,8 @@ def is_hook(function: cst.FunctionDef) -> bool:
     return False
 
 
-def _is_docstring(statement: cst.CSTNode) -> bool:
+def is_docstring(statement: cst.CSTNode) -> bool:
+    """A statement that is only a string: a module's, class's or function's docstring."""
     return (
         isinstance(statement, cst.SimpleStatementLine)
         and len(statement.body) == 1
