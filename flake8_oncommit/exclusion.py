@@ -46,14 +46,9 @@ _GIT_LOCATION = (
 )
 
 
-def _matches(absolute: str, name: str, pattern: str) -> bool:
-    if os.path.isabs(pattern):
-        return fnmatch.fnmatch(absolute, pattern)
-    return fnmatch.fnmatch(name, pattern)
-
-
 class _Globs:
-    """Several patterns as one compiled test (what :func:`_matches` says of any of them).
+    """Several patterns as one compiled test: an absolute pattern globs the whole path, any
+    other the name (``fnmatch`` rules, case folded where the file system folds it).
 
     A walk asks about every file and directory of the tree: one regular
     expression per kind of pattern, not an ``fnmatch`` per pattern and path.
@@ -191,4 +186,5 @@ def excluded_by_user(path: str, config: Config) -> bool:
     if not patterns:
         return False
     components = _components(os.path.abspath(path))
-    return any(_matches(absolute, name, pattern) for absolute, name in components for pattern in patterns)
+    globs = _Globs(patterns)
+    return any(globs.match(absolute, name) for absolute, name in components)

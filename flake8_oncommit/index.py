@@ -41,6 +41,7 @@ from .cache import Store, cache_key, content_hash, entry_id
 from .config import Config
 from .files import FileError, discover, read
 from .modules import module_name_of
+from .names import last_parts
 from .queues import LIBRARIES, PACKAGES
 from .source import SourceError, decode
 from .summaries import FunctionSummary, ModuleSummary
@@ -71,10 +72,6 @@ _APPLY_ASYNC_DEF = re.compile(rb"\bdef\s+apply_async\b")
 def could_define_task_base(data: bytes) -> bool:
     """Whether a module could define a commit-aware Task base class (one that overrides apply_async)."""
     return _APPLY_ASYNC_DEF.search(data) is not None
-
-
-def _last_parts(names: Iterable[str]) -> tuple[str, ...]:
-    return tuple(name.rsplit(".", 1)[-1] for name in names if name)
 
 
 #: The words a module must contain for one of its functions to be a task or
@@ -186,13 +183,13 @@ class ProjectIndex:
         #: whether any project module could define a commit-aware Task base
         #: (from the front end's scan; None: unknown, ask the summaries)
         self._task_bases = None if task_bases is None else task_bases or bool(config.transactional_queues)
-        task_words = (*_TASK_WORDS, *_last_parts(config.transactional_queues))
-        deferrer_words = (*_DEFERRER_WORDS, *_last_parts(config.safe_deferrers))
+        task_words = (*_TASK_WORDS, *last_parts(config.transactional_queues))
+        deferrer_words = (*_DEFERRER_WORDS, *last_parts(config.safe_deferrers))
         self._words = {
             "task": tuple(word.encode() for word in task_words),
             "deferrer": tuple(word.encode() for word in deferrer_words),
             # An atomic wrapper opens its block with something named atomic (``could_define_wrapper``).
-            "wrapper": tuple(word.encode() for word in ("atomic", *_last_parts(config.atomic_wrappers))),
+            "wrapper": tuple(word.encode() for word in ("atomic", *last_parts(config.atomic_wrappers))),
         }
         self._modules: dict[str, _Entry] = {}
         self._found: dict[tuple[str, int], Path | None] = {}

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from .config import Config
 from .libraries import NOT_PROJECT_PACKAGES
+from .names import last_parts
 from .rules import RULES
 
 if TYPE_CHECKING:
@@ -27,8 +28,10 @@ if TYPE_CHECKING:
 _CONTEXT_WORDS = ("atomic", "on_commit", "ATOMIC_REQUESTS")
 
 
-def _last_parts(names: frozenset[str]) -> tuple[str, ...]:
-    return tuple(name.rsplit(".", 1)[-1] for name in names if name)
+def context_words(config: Config, wrappers: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """What code that opens or defers to a transaction mentions: ``atomic``, ``on_commit``,
+    ``ATOMIC_REQUESTS``, the configured wrappers and deferrers, the project's ``wrappers``."""
+    return _CONTEXT_WORDS + last_parts(config.atomic_wrappers | config.safe_deferrers) + wrappers
 
 
 #: What every view has: a ``request`` first parameter (functions, handlers)
@@ -96,12 +99,12 @@ def could_have_findings(
     """
     if words is None:
         words = rule_words(config)
-    context_words = _CONTEXT_WORDS + _last_parts(config.atomic_wrappers | config.safe_deferrers) + wrappers
+    words_of_context = context_words(config, wrappers)
     # Under ATOMIC_REQUESTS any view runs inside the request's transaction.
     in_view = config.atomic_requests != "false" and _VIEW_HINT.search(text) is not None
     # Django's admin runs ``save_model`` and its kin in a transaction of its own.
     in_admin = _ADMIN_HINT in text
-    if not in_view and not in_admin and not any(word in text for word in context_words):
+    if not in_view and not in_admin and not any(word in text for word in words_of_context):
         return False
     if any(word in text for word in words):
         return True

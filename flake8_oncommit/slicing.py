@@ -35,9 +35,8 @@ import re
 from collections.abc import Iterable
 
 from .config import Config
+from .precheck import context_words
 
-#: What a function mentions when it opens a transaction or defers to one.
-_TRANSACTION_WORDS = ("atomic", "on_commit", "ATOMIC_REQUESTS")
 #: Rules that follow calls out of a block into the module's other functions.
 _FOLLOWING_RULES = ("OC105", "OC108", "OC109", "OC110")
 #: Methods Django runs without the caller naming them: ``Order.objects.create()`` runs
@@ -60,15 +59,7 @@ def sliced(text: str, config: Config, wrappers: Iterable[str] = ()) -> str | Non
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None  # newer syntax than this interpreter's, legacy ``async``: libcst decides
     lines = _lines(text)
-    words = tuple(
-        dict.fromkeys(
-            (
-                *_TRANSACTION_WORDS,
-                *_last_parts(config.atomic_wrappers | config.safe_deferrers),
-                *wrappers,
-            )
-        )
-    )
+    words = tuple(dict.fromkeys(context_words(config, tuple(wrappers))))
     words = _with_local_wrappers(tree.body, lines, words)
     follow = any(config.enables(code) for code in _FOLLOWING_RULES)
     found = list(_functions(tree.body, _whole_classes(tree.body, lines, words)))
@@ -225,7 +216,3 @@ def _blank(lines: list[str], functions: list[ast.FunctionDef | ast.AsyncFunction
 def _lines(text: str) -> list[str]:
     """The lines as Python numbers them (``str.splitlines`` also breaks at form feeds)."""
     return io.StringIO(text, newline="").readlines()
-
-
-def _last_parts(names: Iterable[str]) -> tuple[str, ...]:
-    return tuple(name.rsplit(".", 1)[-1] for name in names if name)
