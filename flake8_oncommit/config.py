@@ -13,7 +13,7 @@ import difflib
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -432,3 +432,9 @@ def load_pyproject(path: Path, base: Config = DEFAULT_CONFIG) -> Config:
         directory = os.path.join(os.path.dirname(os.path.abspath(path)), os.path.expanduser(config.cache_dir))
         config = dataclasses.replace(config, cache_dir=os.path.normpath(directory))
     return config
+
+
+def last_parts(names: Iterable[str]) -> tuple[str, ...]:
+    """``("atomic_write", ...)`` for ``{"myapp.db.atomic_write", ...}``: what a module's text says
+    of configured names (for the byte tests; no parser is imported for them)."""
+    return tuple(name.rsplit(".", 1)[-1] for name in names if name)

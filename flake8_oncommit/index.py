@@ -38,10 +38,9 @@ from pathlib import Path
 from typing import Optional
 
 from .cache import Store, cache_key, content_hash, entry_id
-from .config import Config
+from .config import Config, last_parts
 from .files import FileError, discover, read
 from .modules import module_name_of
-from .names import last_parts
 from .queues import LIBRARIES, PACKAGES
 from .source import SourceError, decode
 from .summaries import FunctionSummary, ModuleSummary

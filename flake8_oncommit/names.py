@@ -11,7 +11,6 @@ what it hides (a parameter named ``transaction`` is not Django's).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -228,11 +227,6 @@ class NameTable:
                 continue
             merged.update(scope.bindings)
         return merged
-
-
-def last_parts(names: Iterable[str]) -> tuple[str, ...]:
-    """``("atomic_write", ...)`` for ``{"myapp.db.atomic_write", ...}``: what a module's text says."""
-    return tuple(name.rsplit(".", 1)[-1] for name in names if name)
 
 
 def attribute_chain(node: cst.BaseExpression) -> tuple[cst.Name, list[str]] | None:

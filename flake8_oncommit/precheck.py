@@ -16,9 +16,8 @@ import re
 import sys
 from typing import TYPE_CHECKING
 
-from .config import Config
+from .config import Config, last_parts
 from .libraries import NOT_PROJECT_PACKAGES
-from .names import last_parts
 from .rules import RULES
 
 if TYPE_CHECKING:
