@@ -86,6 +86,17 @@ def scheduler_marker(kind: Kind) -> Marker:
 NOT_A_QUEUE = Marker("not-a-queue")
 
 
+def _turned_off(decorator: cst.BaseExpression, keywords: frozenset[str]) -> bool:
+    """Whether the decorator call passes one of ``keywords`` a literal ``False``."""
+    return isinstance(decorator, cst.Call) and any(
+        arg.keyword is not None
+        and arg.keyword.value in keywords
+        and isinstance(arg.value, cst.Name)
+        and arg.value.value == "False"
+        for arg in decorator.args
+    )
+
+
 class EnqueueRecognizer(Resolver):
     """Which calls send a job, which defer one, and what a decorator makes a task."""
 
@@ -106,6 +117,8 @@ class EnqueueRecognizer(Resolver):
             last = qualified.rsplit(".", 1)[-1]
             for library in LIBRARIES:
                 if qualified in library.transactional_decorators:
+                    if _turned_off(decorator, library.immediate_when_false):
+                        return None  # its sends no longer wait: an unknown receiver's ``.delay()``
                     return TaskDef(Kind.TRANSACTIONAL, name)
                 if qualified in library.task_decorators or (
                     last in library.loose_task_decorators and library.kind in self.imported
@@ -297,6 +310,10 @@ class EnqueueRecognizer(Resolver):
                 veto = self.project_function(receiver, "task")
                 if veto is not None and veto.task == Kind.TRANSACTIONAL.value:
                     return Enqueue(Kind.TRANSACTIONAL)  # a task of another module whose sends wait
+                if task is None and self.index is not None and self.index.own_queue_only():
+                    # awx's ``task_cls.apply_async()``: no queue library is imported anywhere, so
+                    # the method is the project's own queue's (counted as waiting, as its tasks are).
+                    return Enqueue(Kind.TRANSACTIONAL)
                 twin = library.commit_aware_twins.get(method)
                 if twin is not None and not _is_plain_task(func.value, receiver):
                     twin = None

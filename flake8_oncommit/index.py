@@ -59,7 +59,8 @@ Summariser = Callable[[str, Config, str, str, "ProjectIndex"], ModuleSummary]
 #: module; ``("text", module, "need:name:mtime:size")``: the module's text
 #: alone settled the answer (see :meth:`ProjectIndex._shortcut`), the file
 #: then having that stamp (``-`` when there was no such module); or
-#: ``("fact", "task-bases", None)``: no project module overrides apply_async; or
+#: ``("fact", "task-bases", None)``: no project module overrides apply_async;
+#: ``("fact", "own-queue-only", "yes"/"no")``: what :meth:`ProjectIndex.own_queue_only` said; or
 #: ``("receivers", signal, digest)``: the project's receivers of that signal.
 Dep = tuple[str, str, Optional[str]]
 
@@ -97,6 +98,11 @@ _QUEUE_IMPORT = re.compile(
     + rb")\b",
     re.MULTILINE,
 )
+
+
+def imports_a_queue_library(data: bytes) -> bool:
+    """Whether a module's bytes import one of the queue libraries (:data:`.queues.PACKAGES`)."""
+    return _QUEUE_IMPORT.search(data) is not None
 
 
 def implements_own_queue(data: bytes) -> bool:
@@ -156,6 +162,7 @@ class ProjectIndex:
         roots: Iterable[Path] = (),
         files: Sequence[Path] | None = None,
         task_bases: bool | None = None,
+        own_queue_only: bool | None = None,
         receiver_files: Sequence[Path] | None = None,
         tree_digest: str | None = None,
     ) -> None:
@@ -182,6 +189,8 @@ class ProjectIndex:
         #: whether any project module could define a commit-aware Task base
         #: (from the front end's scan; None: unknown, ask the summaries)
         self._task_bases = None if task_bases is None else task_bases or bool(config.transactional_queues)
+        #: whether the project has a queue of its own and imports no queue library (from the scan)
+        self._own_queue_only = own_queue_only
         task_words = (*_TASK_WORDS, *last_parts(config.transactional_queues))
         deferrer_words = (*_DEFERRER_WORDS, *last_parts(config.safe_deferrers))
         self._words = {
@@ -466,6 +475,8 @@ class ProjectIndex:
             qualified_class, _, method = module.rpartition(":")
             return _pairs_digest(self.overriders(qualified_class, method)) == answer
         if kind == "fact":
+            if module == "own-queue-only":
+                return value == ("yes" if self._own_queue_only else "no")
             return module == "task-bases" and self._task_bases is False
         if kind == "receivers":
             return _pairs_digest(self._receivers().get(module, ())) == value
@@ -540,6 +551,14 @@ class ProjectIndex:
             said = "yes" if answer else "no"
             self._note(("text", module, f"queue:{said}:{_stamp_text(self._stamp(path))}"))
         return answer
+
+    def own_queue_only(self) -> bool:
+        """Whether the project sends through a queue of its own and imports no queue library
+        (:meth:`.scan.ProjectScan.own_queue_only`; False when no scan said)."""
+        if self._own_queue_only is None:
+            return False
+        self._note(("fact", "own-queue-only", "yes" if self._own_queue_only else "no"))
+        return self._own_queue_only
 
     def commit_aware_task_base(self, qualified: str) -> bool:
         """Whether ``qualified`` names a project Task class whose ``apply_async`` waits for the commit."""

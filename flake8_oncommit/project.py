@@ -67,6 +67,7 @@ class Project:
         roots: Iterable[Path] = (),
         wrapper_files: Sequence[Path] | None = None,
         task_bases: bool | None = None,
+        own_queue_only: bool | None = None,
         keep_results: bool = True,
         receiver_files: Sequence[Path] | None = None,
         tree_digest: str | None = None,
@@ -87,6 +88,7 @@ class Project:
             roots=roots,
             files=wrapper_files,
             task_bases=task_bases,
+            own_queue_only=own_queue_only,
             receiver_files=receiver_files,
             tree_digest=tree_digest,
         )
@@ -253,6 +255,7 @@ def open_project(
         roots=scan.roots,
         wrapper_files=scan.wrapper_candidates(),
         task_bases=scan.task_bases(),
+        own_queue_only=scan.own_queue_only(),
         keep_results=keep_results,
         receiver_files=scan.receiver_candidates(),
         tree_digest=scan.digest(),

@@ -165,7 +165,10 @@ _add(
             "A lambda or nested function looks its free variables up when it "
             "runs, at commit, not when it is registered. Registered in a loop, "
             "every callback reads the value of the last iteration: the last "
-            "object is processed N times and the others never."
+            "object is processed N times and the others never. Not reported when "
+            "each iteration opens its own transaction around the callback and none "
+            "is open around the loop in the function: that block commits, and runs "
+            "the callback, before the next iteration."
         ),
         bad=("for order in orders:\n    transaction.on_commit(lambda: notify.delay(order.pk))\n"),
         good=(

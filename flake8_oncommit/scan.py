@@ -21,13 +21,19 @@ from typing import Any
 
 from .cache import Store, content_hash, entry_id
 from .files import TEMP_MARKER, FileError, is_excluded_dir, read
-from .index import could_define_receiver, could_define_task_base, could_define_wrapper
+from .index import (
+    could_define_receiver,
+    could_define_task_base,
+    could_define_wrapper,
+    implements_own_queue,
+    imports_a_queue_library,
+)
 from .source import SourceError, decode
 
 #: The settings whose evidence is looked for (see :mod:`.settings_scan`).
 SETTINGS_KEYS = ("ATOMIC_REQUESTS", "Q_CLUSTER")
 _SETTINGS_NAME = re.compile(r"settings", re.IGNORECASE)
-SCAN_FORMAT = 5
+SCAN_FORMAT = 6
 
 
 #: What one file's bytes say, as kept in ``scan.json``: ``[mtime_ns, size,
@@ -38,6 +44,8 @@ Facts = list[Any]
 WRAPPER = 1  # it could define an atomic wrapper (see :func:`.index.could_define_wrapper`)
 TASK_BASE = 2  # it could define a commit-aware Celery Task base (it overrides apply_async)
 RECEIVER = 4  # it could register a signal receiver (see :func:`.index.could_define_receiver`)
+OWN_QUEUE = 8  # it defines a delay/apply_async of its own (see :func:`.index.implements_own_queue`)
+QUEUE_LIBRARY = 16  # it imports a queue library
 
 
 def _valid(row: object) -> bool:
@@ -89,6 +97,8 @@ def facts_of(item: tuple[str, str]) -> Facts | None:
         (WRAPPER if could_define_wrapper(data) else 0)
         | (TASK_BASE if could_define_task_base(data) else 0)
         | (RECEIVER if could_define_receiver(data) else 0)
+        | (OWN_QUEUE if implements_own_queue(data) else 0)
+        | (QUEUE_LIBRARY if imports_a_queue_library(data) else 0)
     )
     row: Facts = [snapshot.mtime_ns, snapshot.size, content_hash(data)[:16], flags]
     return [*row, settings] if settings else row
@@ -167,6 +177,14 @@ class ProjectScan:
     def task_bases(self) -> bool:
         """Whether any file could define a commit-aware Task base class."""
         return any(row[3] & TASK_BASE for row in self.facts.values())
+
+    def own_queue_only(self) -> bool:
+        """Whether the project sends through a queue of its own and imports no queue library:
+        then a ``.delay()``/``.apply_async()`` on a receiver of unknown type is its own queue's."""
+        flags = 0
+        for row in self.facts.values():
+            flags |= row[3]
+        return bool(flags & OWN_QUEUE) and not flags & QUEUE_LIBRARY
 
     def settings(self) -> dict[str, tuple[Path, int]]:
         """For each setting, the first settings module (in walking order) that turns it on."""

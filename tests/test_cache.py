@@ -594,6 +594,38 @@ def test_a_project_queue_built_on_a_library_later_is_seen_warm(shop: Path) -> No
     assert "./shop/ownsends.py:9 OC101" in same_as_cold(shop)
 
 
+UNKNOWN_SENDS = """\
+from django.db import transaction
+
+
+@transaction.atomic
+def start(job):
+    job.save()
+    task_cls = job.task_class()
+    task_cls.apply_async([job.pk])
+"""
+
+
+def test_an_unknown_receiver_in_a_project_with_its_own_queue_only_is_seen_warm(tmp_path: Path) -> None:
+    """A project that has a queue of its own and imports no queue library: ``x.apply_async()`` on a
+    receiver of unknown type is its queue's, not Celery's. Once any module imports Celery, it is
+    reported, and silent again when that module goes (the scan's fact is a dependency)."""
+    root = tmp_path / "proj"
+    (root / "ops").mkdir(parents=True)
+    (root / "manage.py").write_text("")
+    (root / "ops" / "__init__.py").write_text("")
+    (root / "ops" / "publish.py").write_text(OWN_QUEUE)
+    (root / "ops" / "sends.py").write_text(UNKNOWN_SENDS)
+    assert same_as_cold(root) == []
+    app = root / "ops" / "celery_app.py"
+    app.write_text('from celery import Celery\n\napp = Celery("ops")\n')
+    assert same_as_cold(root) == ["./ops/sends.py:8 OC101"]
+    app.unlink()
+    assert same_as_cold(root) == []
+    (root / "ops" / "publish.py").write_text("def publish(name):\n    return name\n")
+    assert same_as_cold(root) == ["./ops/sends.py:8 OC101"], "no queue of its own: Celery's, as always"
+
+
 HOOKED = """\
 from django.db import transaction
 

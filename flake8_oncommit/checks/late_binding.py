@@ -36,11 +36,26 @@ class LateBinding(Check):
         for loop in self.ctx.loops:
             rebound |= loop.rebinds()
         hits = tuple(sorted(free & rebound))
-        if not hits:
+        if not hits or self._commits_each_iteration(hits):
             return
         message = RULES["OC103"].message.format(names=", ".join(hits))
         plan, reason = self._fix(callback, function, hits)
         self.ctx.report(RawFinding("OC103", callback, message, plan, reason))
+
+    def _commits_each_iteration(self, hits: tuple[str, ...]) -> bool:
+        """Whether every transaction around the callback is opened inside the loops that rebind
+        ``hits``: with none open around the loop, each iteration's block commits (and runs its
+        callback, with that iteration's values) before the next rebinds them. A transaction of the
+        caller's would make it a bug again; none is visible here, so nothing is reported."""
+        blocks = self.ctx.blocks
+        if not blocks:
+            return False
+        outermost = blocks[0]
+        opener = outermost.opener
+        if opener is None or outermost.opener_is_decorator or outermost.request:
+            return False
+        loops = [loop for loop in self.ctx.loops if loop.rebinds() & set(hits)]
+        return all(any(node is opener for node in iter_descendants(loop.body)) for loop in loops)
 
     def _fix(
         self, callback: cst.BaseExpression, function: cst.FunctionDef | None, hits: tuple[str, ...]

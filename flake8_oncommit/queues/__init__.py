@@ -18,6 +18,7 @@ from .celery import CELERY
 from .django_q import DJANGO_Q
 from .django_tasks import DJANGO_TASKS
 from .dramatiq import DRAMATIQ
+from .flagsmith_task_processor import FLAGSMITH_TASK_PROCESSOR
 from .huey import HUEY
 from .post_request_task import POST_REQUEST_TASK
 from .procrastinate import PROCRASTINATE
@@ -26,6 +27,7 @@ from .rq import RQ
 #: Every library, in the order their spellings are tried.
 LIBRARIES: tuple[QueueLibrary, ...] = (
     POST_REQUEST_TASK,
+    FLAGSMITH_TASK_PROCESSOR,
     HUEY,
     PROCRASTINATE,
     DRAMATIQ,

@@ -142,6 +142,9 @@ class QueueLibrary:
     commit_aware_twins: Mapping[str, str] = field(default_factory=dict)
     #: decorators whose tasks' sends wait for the commit
     transactional_decorators: frozenset[str] = frozenset()
+    #: keywords of those decorators that, given a literal ``False``, make the
+    #: tasks send at once (they are then reported as any ``.delay()`` is)
+    immediate_when_false: frozenset[str] = frozenset()
 
     # -- at run time (the test-suite guard) ----------------------------------------
     #: the methods the guard wraps, at the layer every way of sending goes through
