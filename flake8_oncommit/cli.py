@@ -145,8 +145,8 @@ class Job:
     unused_noqa: bool = False
     #: whether a project module could define a commit-aware Task base (None: unknown)
     task_bases: bool | None = None
-    #: whether the project has a queue of its own and imports no queue library (None: unknown)
-    own_queue_only: bool | None = None
+    #: how the project sends jobs (:meth:`.scan.ProjectScan.queues`; None: unknown)
+    queues: tuple[str, ...] | None = None
     #: False: ``cache_dir`` is the run's scratch directory (``--no-cache``), for summaries only
     keep_results: bool = True
 
@@ -162,7 +162,7 @@ def open_job_project(job: Job) -> Project | None:
         roots=[Path(root) for root in job.roots],
         wrapper_files=[Path(path) for path in job.wrapper_files] if job.wrapper_files is not None else None,
         task_bases=job.task_bases,
-        own_queue_only=job.own_queue_only,
+        queues=job.queues,
         keep_results=job.keep_results,
         receiver_files=[Path(path) for path in job.receiver_files]
         if job.receiver_files is not None
@@ -787,7 +787,7 @@ def _open(
         if project.scan
         else None,
         task_bases=project.scan.task_bases() if project.scan else None,
-        own_queue_only=project.scan.own_queue_only() if project.scan else None,
+        queues=project.scan.queues() if project.scan else None,
         tree_digest=project.scan.digest() if project.scan else None,
         keep_results=keep_results,
         add_noqa=args.add_noqa,

@@ -310,10 +310,8 @@ class EnqueueRecognizer(Resolver):
                 veto = self.project_function(receiver, "task")
                 if veto is not None and veto.task == Kind.TRANSACTIONAL.value:
                     return Enqueue(Kind.TRANSACTIONAL)  # a task of another module whose sends wait
-                if task is None and self.index is not None and self.index.own_queue_only():
-                    # awx's ``task_cls.apply_async()``: no queue library is imported anywhere, so
-                    # the method is the project's own queue's (counted as waiting, as its tasks are).
-                    return Enqueue(Kind.TRANSACTIONAL)
+                if task is None and not self._library_in_use(library, receiver):
+                    continue  # a method of the project's own (awx's ``task_cls.apply_async()``)
                 twin = library.commit_aware_twins.get(method)
                 if twin is not None and not _is_plain_task(func.value, receiver):
                     twin = None
@@ -330,6 +328,21 @@ class EnqueueRecognizer(Resolver):
         if method in BY_KIND[Kind.DRAMATIQ].task_send_methods and self._loose_actor(receiver):
             return Enqueue(Kind.DRAMATIQ)
         return None
+
+    def _library_in_use(self, library: QueueLibrary, receiver: Binding | None) -> bool:
+        """Whether ``<receiver>.delay()`` of unknown type may be ``library``'s: the project may send
+        through it (:meth:`.ProjectIndex.sends_through`), or the receiver comes from an installed
+        package (which may). A project that sends its own way or through other libraries and never
+        imports Celery: its ``task_cls.apply_async()`` or ``JobResult.enqueue_job()`` is a method of
+        its own. Without a project scan every library is taken as used."""
+        index = self.index
+        if index is None or index.sends_through(library.kind.value):
+            return True
+        return (
+            isinstance(receiver, str)
+            and "." in receiver
+            and not (lib.is_project_name(receiver) and index.in_project(receiver))
+        )
 
     def _task_of(self, node: cst.BaseExpression, receiver: Binding | None) -> TaskDef | None:
         """The task a receiver is: this module's, a configured copy of one, one of an app, or none."""

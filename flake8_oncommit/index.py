@@ -60,7 +60,7 @@ Summariser = Callable[[str, Config, str, str, "ProjectIndex"], ModuleSummary]
 #: alone settled the answer (see :meth:`ProjectIndex._shortcut`), the file
 #: then having that stamp (``-`` when there was no such module); or
 #: ``("fact", "task-bases", None)``: no project module overrides apply_async;
-#: ``("fact", "own-queue-only", "yes"/"no")``: what :meth:`ProjectIndex.own_queue_only` said; or
+#: ``("fact", "queues", "celery,own")``: how the project sends (:meth:`ProjectIndex.sends_through`); or
 #: ``("receivers", signal, digest)``: the project's receivers of that signal.
 Dep = tuple[str, str, Optional[str]]
 
@@ -100,9 +100,27 @@ _QUEUE_IMPORT = re.compile(
 )
 
 
-def imports_a_queue_library(data: bytes) -> bool:
-    """Whether a module's bytes import one of the queue libraries (:data:`.queues.PACKAGES`)."""
-    return _QUEUE_IMPORT.search(data) is not None
+def _import_of(packages: Iterable[str]) -> re.Pattern[bytes]:
+    names = b"|".join(re.escape(package.encode()) for package in sorted(packages))
+    return re.compile(rb"^[ \t]*(?:from|import)[ \t]+(?:" + names + rb")\b", re.MULTILINE)
+
+
+#: Each queue library (kind value) with how a module that uses it imports it (its packages,
+#: and Django's ``django.tasks``).
+QUEUE_IMPORTS: tuple[tuple[str, re.Pattern[bytes]], ...] = tuple(
+    (library.kind.value, _import_of((*library.packages, *library.frame_packages)))
+    for library in LIBRARIES
+    if library.packages or library.frame_packages
+)
+#: How a project that sends its own way shows it (:func:`implements_own_queue`).
+OWN_QUEUE = "own"
+
+
+def queues_used(data: bytes) -> tuple[str, ...]:
+    """How a module's bytes send jobs: the queue libraries they import (kind values), and
+    :data:`OWN_QUEUE` when they implement a queue of their own."""
+    found = tuple(kind for kind, pattern in QUEUE_IMPORTS if pattern.search(data) is not None)
+    return (*found, OWN_QUEUE) if implements_own_queue(data) else found
 
 
 def implements_own_queue(data: bytes) -> bool:
@@ -162,7 +180,7 @@ class ProjectIndex:
         roots: Iterable[Path] = (),
         files: Sequence[Path] | None = None,
         task_bases: bool | None = None,
-        own_queue_only: bool | None = None,
+        queues: Iterable[str] | None = None,
         receiver_files: Sequence[Path] | None = None,
         tree_digest: str | None = None,
     ) -> None:
@@ -189,8 +207,8 @@ class ProjectIndex:
         #: whether any project module could define a commit-aware Task base
         #: (from the front end's scan; None: unknown, ask the summaries)
         self._task_bases = None if task_bases is None else task_bases or bool(config.transactional_queues)
-        #: whether the project has a queue of its own and imports no queue library (from the scan)
-        self._own_queue_only = own_queue_only
+        #: how the project sends, from the scan (:func:`queues_used` of every module; None: unknown)
+        self._queues = None if queues is None else ",".join(sorted(set(queues)))
         task_words = (*_TASK_WORDS, *last_parts(config.transactional_queues))
         deferrer_words = (*_DEFERRER_WORDS, *last_parts(config.safe_deferrers))
         self._words = {
@@ -475,8 +493,8 @@ class ProjectIndex:
             qualified_class, _, method = module.rpartition(":")
             return _pairs_digest(self.overriders(qualified_class, method)) == answer
         if kind == "fact":
-            if module == "own-queue-only":
-                return value == ("yes" if self._own_queue_only else "no")
+            if module == "queues":
+                return value == self._queues
             return module == "task-bases" and self._task_bases is False
         if kind == "receivers":
             return _pairs_digest(self._receivers().get(module, ())) == value
@@ -552,13 +570,26 @@ class ProjectIndex:
             self._note(("text", module, f"queue:{said}:{_stamp_text(self._stamp(path))}"))
         return answer
 
-    def own_queue_only(self) -> bool:
-        """Whether the project sends through a queue of its own and imports no queue library
-        (:meth:`.scan.ProjectScan.own_queue_only`; False when no scan said)."""
-        if self._own_queue_only is None:
-            return False
-        self._note(("fact", "own-queue-only", "yes" if self._own_queue_only else "no"))
-        return self._own_queue_only
+    def sends_through(self, kind: str) -> bool:
+        """Whether the project may send through the queue library ``kind``: some module imports
+        it, or nothing shows how the project sends at all (no queue library imported, no queue of
+        its own: a snippet, or a library used from outside the tree). True when no scan said."""
+        if self._queues is None:
+            return True
+        self._note(("fact", "queues", self._queues))
+        return not self._queues or kind in self._queues.split(",")
+
+    def in_project(self, qualified: str) -> bool:
+        """Whether ``qualified`` is a name of the project's own code: it or a prefix is one of its
+        modules (a task imported from an installed package is not)."""
+        parts = qualified.split(".")
+        for end in range(len(parts), 0, -1):
+            module = ".".join(parts[:end])
+            if self._find(module) is not None:
+                self._note(("text", module, "module::"))
+                return True
+            self._note(("text", module, "::-"))
+        return False
 
     def commit_aware_task_base(self, qualified: str) -> bool:
         """Whether ``qualified`` names a project Task class whose ``apply_async`` waits for the commit."""

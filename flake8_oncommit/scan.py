@@ -22,18 +22,18 @@ from typing import Any
 from .cache import Store, content_hash, entry_id
 from .files import TEMP_MARKER, FileError, is_excluded_dir, read
 from .index import (
+    OWN_QUEUE,
+    QUEUE_IMPORTS,
     could_define_receiver,
     could_define_task_base,
     could_define_wrapper,
-    implements_own_queue,
-    imports_a_queue_library,
+    queues_used,
 )
 from .source import SourceError, decode
 
 #: The settings whose evidence is looked for (see :mod:`.settings_scan`).
 SETTINGS_KEYS = ("ATOMIC_REQUESTS", "Q_CLUSTER")
 _SETTINGS_NAME = re.compile(r"settings", re.IGNORECASE)
-SCAN_FORMAT = 6
 
 
 #: What one file's bytes say, as kept in ``scan.json``: ``[mtime_ns, size,
@@ -44,8 +44,12 @@ Facts = list[Any]
 WRAPPER = 1  # it could define an atomic wrapper (see :func:`.index.could_define_wrapper`)
 TASK_BASE = 2  # it could define a commit-aware Celery Task base (it overrides apply_async)
 RECEIVER = 4  # it could register a signal receiver (see :func:`.index.could_define_receiver`)
-OWN_QUEUE = 8  # it defines a delay/apply_async of its own (see :func:`.index.implements_own_queue`)
-QUEUE_LIBRARY = 16  # it imports a queue library
+#: it sends that way (:func:`.index.queues_used`: a queue library, or its own queue), one bit each from 8 up
+QUEUE_BITS: dict[str, int] = {
+    kind: 8 << number for number, kind in enumerate([*(kind for kind, _ in QUEUE_IMPORTS), OWN_QUEUE])
+}
+#: the bits above are part of the format
+SCAN_FORMAT = "6:" + ",".join(QUEUE_BITS)
 
 
 def _valid(row: object) -> bool:
@@ -97,9 +101,9 @@ def facts_of(item: tuple[str, str]) -> Facts | None:
         (WRAPPER if could_define_wrapper(data) else 0)
         | (TASK_BASE if could_define_task_base(data) else 0)
         | (RECEIVER if could_define_receiver(data) else 0)
-        | (OWN_QUEUE if implements_own_queue(data) else 0)
-        | (QUEUE_LIBRARY if imports_a_queue_library(data) else 0)
     )
+    for kind in queues_used(data):
+        flags |= QUEUE_BITS[kind]
     row: Facts = [snapshot.mtime_ns, snapshot.size, content_hash(data)[:16], flags]
     return [*row, settings] if settings else row
 
@@ -178,13 +182,12 @@ class ProjectScan:
         """Whether any file could define a commit-aware Task base class."""
         return any(row[3] & TASK_BASE for row in self.facts.values())
 
-    def own_queue_only(self) -> bool:
-        """Whether the project sends through a queue of its own and imports no queue library:
-        then a ``.delay()``/``.apply_async()`` on a receiver of unknown type is its own queue's."""
+    def queues(self) -> tuple[str, ...]:
+        """How the project sends jobs: the queue libraries its files import, and its own queue."""
         flags = 0
         for row in self.facts.values():
             flags |= row[3]
-        return bool(flags & OWN_QUEUE) and not flags & QUEUE_LIBRARY
+        return tuple(kind for kind, bit in QUEUE_BITS.items() if flags & bit)
 
     def settings(self) -> dict[str, tuple[Path, int]]:
         """For each setting, the first settings module (in walking order) that turns it on."""

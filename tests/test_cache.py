@@ -597,33 +597,47 @@ def test_a_project_queue_built_on_a_library_later_is_seen_warm(shop: Path) -> No
 UNKNOWN_SENDS = """\
 from django.db import transaction
 
+from ops.models import JobResult
+from vendor_reports.tasks import build_report
+
 
 @transaction.atomic
 def start(job):
     job.save()
     task_cls = job.task_class()
     task_cls.apply_async([job.pk])
+    JobResult.enqueue_job(job)
+    build_report.delay(job.pk)
 """
 
 
-def test_an_unknown_receiver_in_a_project_with_its_own_queue_only_is_seen_warm(tmp_path: Path) -> None:
-    """A project that has a queue of its own and imports no queue library: ``x.apply_async()`` on a
-    receiver of unknown type is its queue's, not Celery's. Once any module imports Celery, it is
-    reported, and silent again when that module goes (the scan's fact is a dependency)."""
+def test_a_send_method_of_a_library_the_project_never_imports_is_its_own_warm(tmp_path: Path) -> None:
+    """``x.apply_async()`` on a receiver of unknown type is Celery's only in a project that may
+    send through Celery: one that imports it, or one that shows no way of sending at all. awx
+    sends through its own dispatcher and imports no Celery; nautobot imports Celery and no RQ, so
+    ``JobResult.enqueue_job()`` is its model's. A task from an installed package still counts.
+    How the project sends is a dependency of cached results: each change is seen warm."""
     root = tmp_path / "proj"
     (root / "ops").mkdir(parents=True)
     (root / "manage.py").write_text("")
     (root / "ops" / "__init__.py").write_text("")
-    (root / "ops" / "publish.py").write_text(OWN_QUEUE)
+    (root / "ops" / "models.py").write_text("class JobResult:\n    pass\n")
     (root / "ops" / "sends.py").write_text(UNKNOWN_SENDS)
-    assert same_as_cold(root) == []
+
+    def lines(*numbers: int) -> list[str]:
+        return [f"./ops/sends.py:{line} OC101" for line in numbers]
+
+    assert same_as_cold(root) == lines(11, 12, 13), "nothing shows how it sends: every library may"
+    (root / "ops" / "publish.py").write_text(OWN_QUEUE)
+    assert same_as_cold(root) == lines(13), "its own queue, no library: only the installed package's task"
     app = root / "ops" / "celery_app.py"
     app.write_text('from celery import Celery\n\napp = Celery("ops")\n')
-    assert same_as_cold(root) == ["./ops/sends.py:8 OC101"]
+    assert same_as_cold(root) == lines(11, 13)
+    (root / "ops" / "queues.py").write_text("import django_rq\n")
+    assert same_as_cold(root) == lines(11, 12, 13)
     app.unlink()
-    assert same_as_cold(root) == []
-    (root / "ops" / "publish.py").write_text("def publish(name):\n    return name\n")
-    assert same_as_cold(root) == ["./ops/sends.py:8 OC101"], "no queue of its own: Celery's, as always"
+    (root / "ops" / "queues.py").unlink()
+    assert same_as_cold(root) == lines(13)
 
 
 HOOKED = """\
