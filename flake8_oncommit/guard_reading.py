@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import libcst as cst
 
 from .guards import OFF, OPEN, PARAMETER, UNKNOWN, CallShape, Guard, combine, reach
 from .walk import iter_children, methods_of
 
-if TYPE_CHECKING:
-    from .callgraph import CallGraph
+
+class CallGraph(Protocol):
+    """What guards read of :class:`~.callgraph.CallGraph` (which imports this module)."""
+
+    enqueue_nodes: dict[int, list[cst.Call]]
+    edge_calls: dict[int, list[tuple[cst.Call, cst.FunctionDef]]]
+    named_calls: dict[int, list[tuple[cst.Call, str, bool]]]
 
 
 def through_class(call: cst.Call) -> bool:
