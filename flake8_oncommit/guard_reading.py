@@ -45,7 +45,8 @@ class Signature:
 
 
 def signature(function: cst.FunctionDef, *, bound: bool) -> Signature:
-    """``bound``: a method called through an instance or its class (the first parameter is implicit)."""
+    """``bound``: a method called through an instance or its class (the first parameter is implicit).
+    A function under any other decorator than ``staticmethod``/``classmethod`` tests no flag."""
     params = function.params
     positional = [param.name.value for param in (*params.posonly_params, *params.params)]
     if bound and positional and not _is_static(function):
@@ -53,6 +54,8 @@ def signature(function: cst.FunctionDef, *, bound: bool) -> Signature:
     named = (*params.posonly_params, *params.params, *params.kwonly_params)
     off = tuple(param.name.value for param in named if param.default is not None and is_off(param.default))
     flags = frozenset(param.name.value for param in named) - _rebound(function)
+    if any(not _is_method_decorator(decorator) for decorator in function.decorators):
+        flags = frozenset()  # a decorator may pass or change what its caller passes
     return Signature(flags, tuple(positional), off)
 
 
@@ -65,6 +68,13 @@ def is_off(value: cst.BaseExpression) -> bool:
     if isinstance(value, cst.SimpleString):
         return value.raw_value == ""
     return False
+
+
+def _is_method_decorator(decorator: cst.Decorator) -> bool:
+    return isinstance(decorator.decorator, cst.Name) and decorator.decorator.value in (
+        "staticmethod",
+        "classmethod",
+    )
 
 
 def _is_static(function: cst.FunctionDef) -> bool:
