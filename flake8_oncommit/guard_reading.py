@@ -9,7 +9,7 @@ from typing import Protocol
 
 import libcst as cst
 
-from .guards import OFF, OPEN, PARAMETER, UNKNOWN, CallShape, Guard, combine, reach
+from .guards import OFF, OPEN, PARAMETER, UNKNOWN, CallShape, Guard, reach, recursion
 from .walk import iter_children, methods_of
 
 
@@ -234,7 +234,11 @@ class LocalGuards:
         tested = conditions(function, shape.flags)
         none: frozenset[str] = frozenset()
         found = [tested.get(id(call), none) for call in graph.enqueue_nodes.get(key, ())]
+        recursive = []
         for call, target in graph.edge_calls.get(key, ()):
+            if target is function:
+                recursive.append(shape_of(call, shape.flags, tested.get(id(call), none)))
+                continue
             reached = reach(shape_of(call, shape.flags, tested.get(id(call), none)), self.guard(target))
             if reached is not None:
                 found.append(reached)
@@ -243,7 +247,7 @@ class LocalGuards:
             reached = reach(passed, self.elsewhere(name))
             if reached is not None:
                 found.append(reached)
-        return combine(found, shape.positional, shape.off_by_default)
+        return recursion(found, recursive, shape.positional, shape.off_by_default)
 
 
 def _classes(module: cst.Module) -> Iterable[cst.ClassDef]:

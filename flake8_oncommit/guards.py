@@ -124,3 +124,20 @@ def combine(
     name = min(common)
     position = parameters.index(name) if name in parameters else None
     return Guard(name, position, name in set(off_by_default))
+
+
+def recursion(
+    found: list[frozenset[str]],
+    recursive: Iterable[CallShape],
+    parameters: Sequence[str],
+    off_by_default: Iterable[str],
+) -> Guard | None:
+    """A function's guard when it also calls itself (``recursive``): its guard without those
+    calls, if they add nothing to it (a walk of nested data passing the flag on, or sending
+    nothing); :data:`OPEN` when they would change it (not iterated: precision first)."""
+    off = tuple(off_by_default)
+    guard = combine(found, parameters, off)
+    extra = [reached for shape in recursive if (reached := reach(shape, guard)) is not None]
+    if extra and combine([*found, *extra], parameters, off) != guard:
+        return OPEN
+    return guard

@@ -40,7 +40,7 @@ from typing import Optional
 from .cache import Store, cache_key, content_hash, entry_id
 from .config import Config, last_parts
 from .files import FileError, discover, read
-from .guards import OPEN, CallShape, Guard, combine, reach
+from .guards import OPEN, CallShape, Guard, reach, recursion
 from .modules import module_name_of
 from .queues import LIBRARIES, PACKAGES
 from .source import SourceError, decode
@@ -682,8 +682,12 @@ class ProjectIndex:
         found = [frozenset(summary.enqueue_guard)] if summary.enqueue is not None else []
         active.add(qualified)
         shaped = set()
+        recursive = []
         for callee, text in summary.call_guards:
             shaped.add(callee)
+            if callee == qualified:
+                recursive.append(CallShape.decode(text))
+                continue
             reached = reach(CallShape.decode(text), self._guard(callee, depth - 1, active, done))
             if reached is not None:
                 found.append(reached)
@@ -691,7 +695,8 @@ class ProjectIndex:
             if callee not in shaped and self._guard(callee, depth - 1, active, done) is not None:
                 found.append(frozenset())
         active.discard(qualified)
-        done[qualified] = guard = combine(found, summary.parameters, summary.off_by_default)
+        guard = recursion(found, recursive, summary.parameters, summary.off_by_default)
+        done[qualified] = guard
         return guard
 
     def effect_chain(self, qualified: str, kind: str, depth: int) -> list[tuple[str, str | None]] | None:
