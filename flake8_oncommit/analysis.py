@@ -193,7 +193,16 @@ def _with_guards(
         waits = flags if waits is None else waits & flags
     calls = tuple(
         dict.fromkeys(
-            (name, shape_of(call, shape.flags, tested.get(id(call), none), shifted=shifted).encode())
+            (
+                name,
+                shape_of(
+                    call,
+                    shape.flags,
+                    tested.get(id(call), none),
+                    shifted=shifted,
+                    target=name.rsplit(".", 1)[-1],
+                ).encode(),
+            )
             for call, name, shifted in graph.named_calls.get(key, ())
         )
     )

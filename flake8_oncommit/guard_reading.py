@@ -85,9 +85,18 @@ def _is_static(function: cst.FunctionDef) -> bool:
 
 
 def shape_of(
-    call: cst.Call, flags: frozenset[str], conditions: frozenset[str] = frozenset(), *, shifted: bool = False
+    call: cst.Call,
+    flags: frozenset[str],
+    conditions: frozenset[str] = frozenset(),
+    *,
+    shifted: bool = False,
+    target: str | None = None,
 ) -> CallShape:
-    """What ``call`` passes; ``flags``: the caller's parameters a bare name may pass on."""
+    """What ``call`` passes; ``flags``: the caller's parameters a bare name may pass on.
+    ``target``: the name of the function it runs, when ``obj.save()`` runs another one
+    (DRF's ``serializer.save()`` runs ``create()``): its arguments are not that one's."""
+    if target is not None and isinstance(call.func, cst.Attribute) and call.func.attr.value != target:
+        return CallShape(conditions, star=True)
 
     def value_of(expression: cst.BaseExpression) -> str:
         if is_off(expression):
@@ -237,17 +246,26 @@ class LocalGuards:
         recursive = []
         for call, target in graph.edge_calls.get(key, ()):
             if target is function:
-                recursive.append(shape_of(call, shape.flags, tested.get(id(call), none)))
+                recursive.append(
+                    shape_of(call, shape.flags, tested.get(id(call), none), target=function.name.value)
+                )
                 continue
-            reached = reach(shape_of(call, shape.flags, tested.get(id(call), none)), self.guard(target))
+            passed = shape_of(call, shape.flags, tested.get(id(call), none), target=target.name.value)
+            reached = reach(passed, self.guard(target))
             if reached is not None:
                 found.append(reached)
         for call, name, shifted in graph.named_calls.get(key, ()):
-            passed = shape_of(call, shape.flags, tested.get(id(call), none), shifted=shifted)
+            passed = shape_of(
+                call, shape.flags, tested.get(id(call), none), shifted=shifted, target=_last(name)
+            )
             reached = reach(passed, self.elsewhere(name))
             if reached is not None:
                 found.append(reached)
         return recursion(found, recursive, shape.positional, shape.off_by_default)
+
+
+def _last(qualified: str) -> str:
+    return qualified.rsplit(".", 1)[-1]
 
 
 def _classes(module: cst.Module) -> Iterable[cst.ClassDef]:

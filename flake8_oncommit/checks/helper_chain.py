@@ -56,7 +56,7 @@ class HelperChain(Check):
             if block_call.external is not None:
                 chain = self._external_chain(block_call.external, first=True)
                 if chain is not None and not _off(
-                    _shape(block_call.call), self._external_guard(block_call.external)
+                    _shape(block_call.call, block_call.external), self._external_guard(block_call.external)
                 ):
                     found.append((block_call.call, chain, None, block_call.resolution))
                 continue
@@ -69,7 +69,8 @@ class HelperChain(Check):
                 if local_chain is None:
                     continue
                 if id(block_call.call) not in sends and _off(
-                    shape_of(block_call.call, frozenset()), self.guards.guard(target)
+                    shape_of(block_call.call, frozenset(), target=target.name.value),
+                    self.guards.guard(target),
                 ):
                     continue  # the call leaves the flag its enqueues wait on off
                 if id(block_call.call) in sends:
@@ -312,9 +313,11 @@ class HelperChain(Check):
         return None
 
 
-def _shape(call: cst.Call) -> CallShape:
-    """What a call in a block passes (a name passes an unknown value there)."""
-    return shape_of(call, frozenset(), shifted=through_class(call))
+def _shape(call: cst.Call, target: str | None = None) -> CallShape:
+    """What a call in a block passes (a name passes an unknown value there); ``target``: the
+    absolute name of the function it runs."""
+    last = target.rsplit(".", 1)[-1] if target is not None else None
+    return shape_of(call, frozenset(), shifted=through_class(call), target=last)
 
 
 def _off(shape: CallShape, guard: Guard | None) -> bool:
