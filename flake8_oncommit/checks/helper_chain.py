@@ -11,6 +11,7 @@ the chain, each step with its file and line.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -25,17 +26,23 @@ from ..rules import RULES
 from ..walk import body_runs_later, is_hook, methods_of
 from .base import Check
 
+if TYPE_CHECKING:
+    from ..context import Context
+
 
 class HelperChain(Check):
     codes = ("OC105",)
 
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self._guards: LocalGuards | None = None
+
     @property
     def guards(self) -> LocalGuards:
         """The guards of the module's functions (:mod:`..guards`), read when a chain is found."""
-        found: LocalGuards | None = getattr(self, "_guards", None)
-        if found is None:
-            found = self._guards = LocalGuards(self.ctx.calls.graph, self.ctx.module, self._external_guard)
-        return found
+        if self._guards is None:
+            self._guards = LocalGuards(self.ctx.calls.graph, self.ctx.module, self._external_guard)
+        return self._guards
 
     def finish(self) -> None:
         ctx = self.ctx
