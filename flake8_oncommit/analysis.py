@@ -16,6 +16,7 @@ from .checks import selected
 from .config import DEFAULT_CONFIG, Config
 from .context import Context
 from .findings import RawFinding
+from .guard_reading import conditions, shape_of, signature
 from .index import ProjectIndex
 from .libraries import NOT_PROJECT_PACKAGES
 from .modules import absolute_name
@@ -130,6 +131,8 @@ def summarise(analyzer: Context) -> ModuleSummary:
             ),
         )
         if found != FunctionSummary(covered=found.covered):
+            if found.enqueue is not None or found.calls:
+                found = _with_guards(analyzer, found, binding.node, bound=False)
             summary.functions[name] = found
             if found.enqueue is not None or found.calls or found.effects:
                 chained.append((name, binding.node))
@@ -169,8 +172,47 @@ def _add_class_methods(
         )
         if found.enqueue is not None or found.calls or found.effects:
             name = f"{cls.name.value}.{method_name}"
+            if found.enqueue is not None or found.calls:
+                found = _with_guards(analyzer, found, statement, bound=True)
             summary.functions[name] = found
             chained.append((name, statement))
+
+
+def _with_guards(
+    analyzer: Context, found: FunctionSummary, function: cst.FunctionDef, *, bound: bool
+) -> FunctionSummary:
+    """What the index needs to tell ``function``'s guard (:mod:`.guards`)."""
+    graph = analyzer.calls.graph
+    key = id(function)
+    shape = signature(function, bound=bound)
+    tested = conditions(function, shape.flags)
+    none: frozenset[str] = frozenset()
+    waits: frozenset[str] | None = None
+    for call in graph.free_enqueue_nodes.get(key, ()):
+        flags = tested.get(id(call), none)
+        waits = flags if waits is None else waits & flags
+    calls = tuple(
+        dict.fromkeys(
+            (
+                name,
+                shape_of(
+                    call,
+                    shape.flags,
+                    tested.get(id(call), none),
+                    shifted=shifted,
+                    target=name.rsplit(".", 1)[-1],
+                ).encode(),
+            )
+            for call, name, shifted in graph.named_calls.get(key, ())
+        )
+    )
+    return dataclasses.replace(
+        found,
+        enqueue_guard=tuple(sorted(waits or ())),
+        call_guards=calls,
+        parameters=shape.positional,
+        off_by_default=shape.off_by_default,
+    )
 
 
 def _add_lines(

@@ -21,6 +21,7 @@ import libcst as cst
 
 from .atomic import AtomicBlock
 from .effects import Effect
+from .guard_reading import through_class
 from .libraries import NOT_PROJECT_PACKAGES, is_project_name
 from .model_signals import (
     ModelCall,
@@ -121,6 +122,14 @@ class CallGraph:
     deferrers: set[int] = field(default_factory=set)
     #: function id -> kind of side effect -> (its first such call, described)
     effects: dict[int, dict[Effect, tuple[cst.Call, str]]] = field(default_factory=dict)
+    #: for guards (:mod:`.guards`): function id -> every enqueue it makes (and those
+    #: recognised without deep look-ups), every call to a function of the module (with
+    #: its target), every call to a project function by name (with the name, and
+    #: whether it is made through a class name)
+    enqueue_nodes: dict[int, list[cst.Call]] = field(default_factory=dict)
+    free_enqueue_nodes: dict[int, list[cst.Call]] = field(default_factory=dict)
+    edge_calls: dict[int, list[tuple[cst.Call, cst.FunctionDef]]] = field(default_factory=dict)
+    named_calls: dict[int, list[tuple[cst.Call, str, bool]]] = field(default_factory=dict)
 
     def add_call(self, caller: cst.FunctionDef, callee: cst.FunctionDef) -> None:
         self.edges.setdefault(id(caller), []).append(callee)
@@ -130,8 +139,10 @@ class CallGraph:
         if id(owner) not in self.direct:
             self.direct[id(owner)] = description
             self.direct_nodes[id(owner)] = call
+        self.enqueue_nodes.setdefault(id(owner), []).append(call)
         if free:
             self.free_direct.setdefault(id(owner), description)
+            self.free_enqueue_nodes.setdefault(id(owner), []).append(call)
 
     def effect_chain(
         self,
@@ -293,6 +304,7 @@ class CallRecorder:
                 return
             if owner is not None:
                 self.graph.free_calls.setdefault(id(owner), []).append(external)
+                self.graph.named_calls.setdefault(id(owner), []).append((node, external, through_class(node)))
             if ctx.writing_blocks and ctx.rec.index is not None and not ctx.summary_only:
                 self.block_calls.append(
                     BlockCall(node, (), external, ctx.writing_blocks[0], self._resolution)
@@ -301,11 +313,15 @@ class CallRecorder:
         if owner is not None:
             for target in targets:
                 self.graph.add_call(owner, target)
+                self.graph.edge_calls.setdefault(id(owner), []).append((node, target))
                 name = self.class_methods.get(id(target))
                 if name is None and self._is_module_level(target):
                     name = target.name.value
                 if ctx.module_name and name is not None:
                     self.graph.free_calls.setdefault(id(owner), []).append(f"{ctx.module_name}.{name}")
+                    self.graph.named_calls.setdefault(id(owner), []).append(
+                        (node, f"{ctx.module_name}.{name}", False)
+                    )
         if ctx.writing_blocks:
             self.block_calls.append(
                 BlockCall(node, targets, block=ctx.writing_blocks[0], resolution=self._resolution)

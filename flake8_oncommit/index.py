@@ -40,6 +40,7 @@ from typing import Optional
 from .cache import Store, cache_key, content_hash, entry_id
 from .config import Config, last_parts
 from .files import FileError, discover, read
+from .guards import OPEN, CallShape, Guard, reach, recursion
 from .modules import module_name_of
 from .queues import LIBRARIES, PACKAGES
 from .source import SourceError, decode
@@ -712,6 +713,41 @@ class ProjectIndex:
         """``[("notify()", "app/helpers.py:6"), ("send_email.delay()", "app/helpers.py:7")]``
         when calling ``qualified`` enqueues: each step and where it is."""
         return self._steps(qualified, _enqueue_of, MAX_CHAIN + 1, set())
+
+    def guard(self, qualified: str) -> Guard | None:
+        """The parameter of ``qualified`` that must be truthy for an enqueue reachable from it
+        (:mod:`.guards`): read from the summaries on the way, as :meth:`chain` reads them."""
+        return self._guard(qualified, MAX_CHAIN + 1, set(), {})
+
+    def _guard(
+        self, qualified: str, depth: int, active: set[str], done: dict[str, Guard | None]
+    ) -> Guard | None:
+        if qualified in done:
+            return done[qualified]
+        if depth <= 0 or qualified in active:
+            return OPEN  # not followed: counted as on (precision first)
+        summary = self.function(qualified)
+        if summary is None or summary.wrapper or summary.task is not None:
+            return None
+        found = [frozenset(summary.enqueue_guard)] if summary.enqueue is not None else []
+        active.add(qualified)
+        shaped = set()
+        recursive = []
+        for callee, text in summary.call_guards:
+            shaped.add(callee)
+            if callee == qualified:
+                recursive.append(CallShape.decode(text))
+                continue
+            reached = reach(CallShape.decode(text), self._guard(callee, depth - 1, active, done))
+            if reached is not None:
+                found.append(reached)
+        for callee in summary.calls:
+            if callee not in shaped and self._guard(callee, depth - 1, active, done) is not None:
+                found.append(frozenset())
+        active.discard(qualified)
+        guard = recursion(found, recursive, summary.parameters, summary.off_by_default)
+        done[qualified] = guard
+        return guard
 
     def effect_chain(self, qualified: str, kind: str, depth: int) -> list[tuple[str, str | None]] | None:
         """``[("clear_cache()", "shop/cache.py:4"), ("cache.delete_many()", "shop/cache.py:6")]`` when

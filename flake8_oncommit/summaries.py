@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 #: Bumped whenever what a summary records changes: cached summaries of an
 #: older format are recomputed.
-SUMMARY_FORMAT = 12
+SUMMARY_FORMAT = 13
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,14 @@ class FunctionSummary:
     #: its first call of each kind of side effect (mail, cache, http...), made
     #: anywhere in it: (kind, the call described, its line)
     effects: tuple[tuple[str, str, int], ...] = ()
+    #: for guards (:mod:`.guards`): the parameters all its own enqueues wait on (``if notify:``),
+    #: each call it makes to a project function (its name, and what it passes:
+    #: :meth:`~.guards.CallShape.encode`), the parameters a call passes positionally
+    #: (``self``/``cls`` left out), and those whose default is falsy
+    enqueue_guard: tuple[str, ...] = ()
+    call_guards: tuple[tuple[str, str], ...] = ()
+    parameters: tuple[str, ...] = ()
+    off_by_default: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,10 @@ class ModuleSummary:
                         **value,
                         "calls": tuple(value.get("calls", ())),
                         "effects": tuple(tuple(effect) for effect in value.get("effects", ())),
+                        "enqueue_guard": tuple(value.get("enqueue_guard", ())),
+                        "call_guards": tuple(tuple(call) for call in value.get("call_guards", ())),
+                        "parameters": tuple(value.get("parameters", ())),
+                        "off_by_default": tuple(value.get("off_by_default", ())),
                     }
                 )
                 for name, value in functions.items()

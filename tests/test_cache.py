@@ -676,3 +676,52 @@ def test_an_override_in_another_module_is_followed_warm(shop: Path) -> None:
     partner.write_text(PARTNER.format(body="return None"))
     later(partner)
     assert "./shop/checkout.py:8 OC105" not in same_as_cold(shop)
+
+
+FLAGGED = """\
+from shop.tasks import ship
+
+
+def sync(order, asynchronous=False):
+    {body}
+"""
+
+RELAY = """\
+from shop.flagged import sync
+
+
+def relay(order, asynchronous={default}):
+    sync(order, asynchronous)
+"""
+
+ORDERS = """\
+from django.db import transaction
+
+from shop.relay import relay
+
+
+def close(order):
+    with transaction.atomic():
+        order.save()
+        relay(order)
+"""
+
+
+def test_a_flag_passed_down_through_other_modules_is_followed_warm(shop: Path) -> None:
+    """``relay(order)`` leaves the flag ``sync`` in a third module sends under off: each edit that
+    turns the send on (the default of the flag passed down, the ``if`` around the send) is seen warm."""
+    flagged = shop / "shop" / "flagged.py"
+    relay = shop / "shop" / "relay.py"
+    flagged.write_text(FLAGGED.format(body="if asynchronous:\n        ship.delay(order.pk)"))
+    relay.write_text(RELAY.format(default="False"))
+    (shop / "shop" / "orders.py").write_text(ORDERS)
+    assert "./shop/orders.py:9 OC105" not in same_as_cold(shop)
+    relay.write_text(RELAY.format(default="True"))
+    later(relay)
+    assert "./shop/orders.py:9 OC105" in same_as_cold(shop)
+    relay.write_text(RELAY.format(default="False"))
+    later(relay)
+    assert "./shop/orders.py:9 OC105" not in same_as_cold(shop)
+    flagged.write_text(FLAGGED.format(body="ship.delay(order.pk)"))
+    later(flagged)
+    assert "./shop/orders.py:9 OC105" in same_as_cold(shop)

@@ -22,11 +22,12 @@ LAYERS: dict[str, int] = {}
 for _layer, _names in enumerate(
     [
         # 0: data: the tables, the catalogue, what summaries and findings are
-        "version rules libraries summaries errors effects queues queues.base queues.celery queues.django_q "
-        "queues.django_tasks queues.dramatiq queues.flagsmith_task_processor queues.huey "
+        "version rules libraries summaries guards errors effects queues queues.base queues.celery "
+        "queues.django_q queues.django_tasks queues.dramatiq queues.flagsmith_task_processor queues.huey "
         "queues.post_request_task queues.procrastinate queues.rq",
         # 1: reading, decoding and the basic types
-        "files source walk positions noqa patterns config exclusion names findings terminal modules",
+        "files source walk positions noqa patterns config exclusion names findings terminal modules "
+        "guard_reading",
         # 2: the pre-check, parsing, the project and its settings
         "precheck slicing parsing index cache scan settings_values settings_scan",
         # 3: the analysis context: recognisers and the walk

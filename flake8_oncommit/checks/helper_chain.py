@@ -11,21 +11,38 @@ the chain, each step with its file and line.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from ..callgraph import BlockCall, Resolution, Step, chain_text
 from ..findings import RawFinding
-from ..model_signals import sender_matches
+from ..guard_reading import LocalGuards, shape_of, through_class
+from ..guards import IMPLICIT_SAVE, CallShape, Guard, reach
+from ..model_signals import manager_model, sender_matches
 from ..names import LocalClass, LocalFunction, dotted_name
 from ..positions import locate
 from ..rules import RULES
 from ..walk import body_runs_later, is_hook, methods_of
 from .base import Check
 
+if TYPE_CHECKING:
+    from ..context import Context
+
 
 class HelperChain(Check):
     codes = ("OC105",)
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self._guards: LocalGuards | None = None
+
+    @property
+    def guards(self) -> LocalGuards:
+        """The guards of the module's functions (:mod:`..guards`), read when a chain is found."""
+        if self._guards is None:
+            self._guards = LocalGuards(self.ctx.calls.graph, self.ctx.module, self._external_guard)
+        return self._guards
 
     def finish(self) -> None:
         ctx = self.ctx
@@ -45,7 +62,9 @@ class HelperChain(Check):
         for block_call in calls:
             if block_call.external is not None:
                 chain = self._external_chain(block_call.external, first=True)
-                if chain is not None:
+                if chain is not None and not _off(
+                    _shape(block_call.call, block_call.external), self._external_guard(block_call.external)
+                ):
                     found.append((block_call.call, chain, None, block_call.resolution))
                 continue
             for target in block_call.targets:
@@ -56,6 +75,11 @@ class HelperChain(Check):
                 local_chain = graph.chain(target, self._external_chain)
                 if local_chain is None:
                     continue
+                if id(block_call.call) not in sends and _off(
+                    shape_of(block_call.call, frozenset(), target=target.name.value),
+                    self.guards.guard(target),
+                ):
+                    continue  # the call leaves the flag its enqueues wait on off
                 if id(block_call.call) in sends:
                     local_chain = [Step(ctx.describe(block_call.call)), *local_chain]
                 found.append((block_call.call, local_chain, None, block_call.resolution))
@@ -112,7 +136,7 @@ class HelperChain(Check):
                 if method is None or id(method) in graph.covered or body_runs_later(method):
                     continue
                 chain = graph.chain(method, self._external_chain)
-                if chain is not None:
+                if chain is not None and not _off(_shape(call), self.guards.guard(method)):
                     may_run = f"{ctx.describe(call)} (may run {subclass.name.value}.{name}())"
                     found.append((call, chain, may_run, None))
                     reported.add(id(call))
@@ -138,7 +162,9 @@ class HelperChain(Check):
             return None
         for module, subclass in index.overriders(f"{ctx.module_name}.{cls.name.value}", name):
             chain = self._external_chain(f"{module}.{subclass}.{name}", first=True)
-            if chain is not None:
+            if chain is not None and not _off(
+                _shape(call), self._external_guard(f"{module}.{subclass}.{name}")
+            ):
                 return call, chain, f"{ctx.describe(call)} (may run {subclass}.{name}() of {module})", None
         return None
 
@@ -153,7 +179,9 @@ class HelperChain(Check):
         for sent, _ in recorder.model_calls:
             if id(sent.call) in reported:
                 continue
-            chain = self._method_chain(sent.sender, sent.method) if sent.method is not None else None
+            chain = (
+                self._method_chain(sent.call, sent.sender, sent.method) if sent.method is not None else None
+            )
             for signal in sent.signals if chain is None else ():
                 chain = self._receiver_chain(f"django:{signal}", sent.sender)
                 if chain is not None:
@@ -171,10 +199,12 @@ class HelperChain(Check):
                 reported.add(id(call))
         return found
 
-    def _method_chain(self, model: str, method: str) -> list[Step] | None:
-        """``[call, Order.save(), sync.delay()]``: the model's own ``save()`` (``delete()``) enqueues."""
+    def _method_chain(self, call: cst.Call, model: str, method: str) -> list[Step] | None:
+        """``[call, Order.save(), sync.delay()]``: the model's own ``save()`` (``delete()``) enqueues
+        (``Order.objects.create()`` runs ``save()`` with no flag of the model's own)."""
         ctx = self.ctx
         prefix = f"{ctx.module_name}." if ctx.module_name else None
+        shape = IMPLICIT_SAVE if manager_model(call) is not None else _shape(call)
         if prefix is not None and model.startswith(prefix):
             cls = ctx.rec.names.scopes[0].bindings.get(model[len(prefix) :])
             if not isinstance(cls, LocalClass):
@@ -183,8 +213,12 @@ class HelperChain(Check):
             if target is None or id(target) in ctx.calls.graph.covered or body_runs_later(target):
                 return None
             chain = ctx.calls.graph.chain(target, self._external_chain)
+            if chain is not None and _off(shape, self.guards.guard(target)):
+                return None
         else:
             chain = self._external_chain(f"{model}.{method}", first=True)
+            if chain is not None and _off(shape, self._external_guard(f"{model}.{method}")):
+                return None
         if chain is None:
             return None
         named = f"{model.rsplit('.', 1)[-1]}.{method}()"
@@ -223,12 +257,15 @@ class HelperChain(Check):
             return None
         return ctx.calls.graph.chain(function.node, self._external_chain)
 
-    def _external_chain(self, qualified: str, first: bool = False) -> list[Step] | None:
-        """The chain to an enqueue from a helper of another module of the project (None: none).
+    def _external_guard(self, qualified: str) -> Guard | None:
+        """The guard of a helper of another module (None: no enqueue reached through it)."""
+        found = self._external(qualified)
+        index = self.ctx.rec.index
+        return index.guard(found[0]) if found is not None and index is not None else None
 
-        ``first``: the helper is called right in the block; one whose own body
-        runs in an atomic block reports the enqueue itself (as in this module).
-        """
+    def _external(self, qualified: str, first: bool = False) -> tuple[str, str | None] | None:
+        """The helper of another module ``qualified`` names (a method inherited: the base's) and
+        how it was found; None when no chain is followed into it."""
         ctx = self.ctx
         index = ctx.rec.index
         if index is None:
@@ -248,6 +285,19 @@ class HelperChain(Check):
         summary = index.function(qualified)
         if summary is None or summary.wrapper or summary.task is not None or (first and summary.covered):
             return None
+        return qualified, note
+
+    def _external_chain(self, qualified: str, first: bool = False) -> list[Step] | None:
+        """The chain to an enqueue from a helper of another module of the project (None: none).
+
+        ``first``: the helper is called right in the block; one whose own body
+        runs in an atomic block reports the enqueue itself (as in this module).
+        """
+        index = self.ctx.rec.index
+        found = self._external(qualified, first)
+        if found is None or index is None:
+            return None
+        qualified, note = found
         steps = index.chain(qualified)
         if steps is None:
             return None
@@ -268,3 +318,15 @@ class HelperChain(Check):
                 said = f"{place[0]} in {place[1]}" if place and place[1] else owner.rsplit(".", 1)[-1]
                 return f"{base}.{name}", f"inherited from {said}"
         return None
+
+
+def _shape(call: cst.Call, target: str | None = None) -> CallShape:
+    """What a call in a block passes (a name passes an unknown value there); ``target``: the
+    absolute name of the function it runs."""
+    last = target.rsplit(".", 1)[-1] if target is not None else None
+    return shape_of(call, frozenset(), shifted=through_class(call), target=last)
+
+
+def _off(shape: CallShape, guard: Guard | None) -> bool:
+    """The call cannot reach an enqueue through a callee guarded by ``guard``."""
+    return reach(shape, guard) is None
