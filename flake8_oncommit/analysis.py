@@ -138,6 +138,7 @@ def summarise(analyzer: Context) -> ModuleSummary:
                 chained.append((name, binding.node))
     _add_lines(analyzer, summary, chained, classes)
     summary.view_classes = tuple(dict.fromkeys(analyzer.module_view_classes))
+    summary.non_atomic_views = tuple(dict.fromkeys(analyzer.module_non_atomic_classes))
     summary.star_modules = tuple(
         dict.fromkeys(
             absolute_name(module, analyzer.module_name or "", rec.is_package)

@@ -248,7 +248,7 @@ class CallRecorder:
         #: receivers this module registers, for the project's table: (signal, sender, handler)
         self.registrations: list[tuple[str, str, str]] = []
         #: ``self.name()`` calls made inside a writing block, with the class they are in
-        self.self_calls: list[tuple[cst.Call, cst.ClassDef, str]] = []
+        self.self_calls: list[tuple[cst.Call, cst.ClassDef, str, str | None]] = []
         #: methods of the module's classes: id -> ``Class.method`` (other modules
         #: call them through the class or an instance)
         self.class_methods: dict[int, str] = {
@@ -345,7 +345,10 @@ class CallRecorder:
         if isinstance(receiver, cst.Name) and receiver.value in ("self", "cls") and ctx.method_tables:
             if ctx.writing_blocks and ctx.class_nodes and not ctx.summary_only:
                 # A subclass of the module may override it (resolved after the walk).
-                self.self_calls.append((node, ctx.class_nodes[-1], name))
+                in_class = ctx.class_nodes[-1]
+                methods = methods_of(in_class)
+                caller = next((f.name.value for f in ctx.functions if methods.get(f.name.value) is f), None)
+                self.self_calls.append((node, in_class, name, caller))
             method = ctx.method_tables[-1].get(name)
             if method is None and ctx.class_nodes:
                 return self._inherited_target(ctx.class_nodes[-1], name) or ()

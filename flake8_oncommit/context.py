@@ -154,6 +154,11 @@ class Context:
         #: classes of this module known to be views / admins (their subclasses are too)
         self.view_classes: set[str] = set()
         self.module_view_classes: list[str] = []
+        #: classes whose views Django runs outside ATOMIC_REQUESTS (``non_atomic_requests`` on
+        #: the class, its ``dispatch`` or what its ``as_view`` returns, or a base's), and the
+        #: module-level ones, for the summary (their subclasses elsewhere are exempt too)
+        self.non_atomic_classes: set[str] = set()
+        self.module_non_atomic_classes: list[str] = []
         #: module-level classes seen so far, for methods inherited from them
         self.module_classes: dict[str, cst.ClassDef] = {}
         self.admin_classes: set[str] = set()
@@ -424,13 +429,18 @@ class Context:
         for decorator in node.decorators:
             self.walk(decorator.decorator)
             self._read_class_decorator(decorator.decorator, info)
-            if self.atomic_requests and rec.is_non_atomic_requests(decorator.decorator):
+            if rec.is_non_atomic_requests(decorator.decorator):
                 exempt = True
         for base in node.bases:
             self.walk(base.value)
         for keyword in node.keywords:
             self.walk(keyword.value)
         exempt = self._read_dispatch_decorators(node, info) or exempt
+        exempt = exempt or self._as_view_exempts(node) or self._exempt_base(node)
+        if exempt:
+            self.non_atomic_classes.add(node.name.value)
+            if self.at_module_level:
+                self.module_non_atomic_classes.append(node.name.value)
         if is_view_class(rec, node, frozenset(self.view_classes), other_modules=self.view_bases_elsewhere):
             self.view_classes.add(node.name.value)
             if self.at_module_level:
@@ -566,9 +576,29 @@ class Context:
                     if block is not None and info.block is None:
                         info.block = opened(block, decorator.decorator, decorator=True)
                         info.all_methods = True
-                    if self.atomic_requests and self.rec.is_non_atomic_requests(decorator.decorator):
+                    if self.rec.is_non_atomic_requests(decorator.decorator):
                         exempt = True
         return exempt
+
+    def _as_view_exempts(self, node: cst.ClassDef) -> bool:
+        """``def as_view(cls, ...): return non_atomic_requests(super().as_view(...))``: the view
+        Django gets is exempt from ATOMIC_REQUESTS, as the decorator would make it."""
+        as_view = methods_of(node).get("as_view")
+        return as_view is not None and any(
+            isinstance(call, cst.Call) and self.rec.is_non_atomic_requests(call.func)
+            for call in iter_descendants(as_view.body)
+        )
+
+    def _exempt_base(self, node: cst.ClassDef) -> bool:
+        """A base that is exempt: of this module, or (under ATOMIC_REQUESTS) of another module."""
+        for base in node.bases:
+            if isinstance(base.value, cst.Name) and base.value.value in self.non_atomic_classes:
+                return True
+            if self.view_bases_elsewhere:
+                qualified = self.rec.qualified(base.value)
+                if qualified is not None and self.rec.project_non_atomic_view(qualified):
+                    return True
+        return False
 
     # -- statements ------------------------------------------------------------
 

@@ -559,6 +559,11 @@ class ProjectIndex:
         found = self._definition(qualified)
         return found is not None and found[1] in found[0].view_classes
 
+    def non_atomic_view(self, qualified: str) -> bool:
+        """Whether ``qualified`` names a project class whose views run outside ATOMIC_REQUESTS."""
+        found = self._definition(qualified)
+        return found is not None and found[1] in found[0].non_atomic_views
+
     def own_queue(self, qualified: str) -> bool:
         """Whether ``qualified`` (a task decorator) is defined in a project module that
         implements a queue of its own (:func:`implements_own_queue`); read from its bytes."""
@@ -915,6 +920,7 @@ def _name_digest(summary: ModuleSummary | None, name: str) -> str:
         repr(summary.classes.get(head)),
         repr(function),
         name in summary.view_classes,
+        name in summary.non_atomic_views,
         name in summary.commit_aware_task_bases,
     )
     return hashlib.sha1(repr(said).encode()).hexdigest()[:16]

@@ -139,7 +139,8 @@ class Recognizer(AtomicRecognizer, EnqueueRecognizer, EffectRecognizer):
                     element.slice.value for element in node.slice if isinstance(element.slice, cst.Index)
                 ]
                 kept = [element for element in elements if not _is_none(element)]
-                if not ((name in _OPTIONAL and len(elements) == 1) or (name in _UNION and len(kept) == 1)):
+                if len(kept) != 1 or not (name in _UNION or (name in _OPTIONAL and len(elements) == 1)):
+                    # ``Optional[None]`` names no class; ``Union[A, B]`` two
                     return None
                 node = kept[0]
             else:

@@ -90,6 +90,12 @@ class Resolver:
         index = self._ask_index(qualified)
         return index is not None and index.view_class(qualified)
 
+    def project_non_atomic_view(self, qualified: str) -> bool:
+        """Whether the project index knows ``qualified`` as a class of another module whose views
+        run outside ATOMIC_REQUESTS."""
+        index = self._ask_index(qualified)
+        return index is not None and index.non_atomic_view(qualified)
+
     def is_configured(self, found: Binding | None, configured: frozenset[str]) -> bool:
         """Whether a resolved name is one of the configured dotted names.
 

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 #: Bumped whenever what a summary records changes: cached summaries of an
 #: older format are recomputed.
-SUMMARY_FORMAT = 13
+SUMMARY_FORMAT = 14
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,9 @@ class ModuleSummary:
     #: module-level classes deriving from a Django/DRF/ninja view (their
     #: subclasses elsewhere are views too)
     view_classes: tuple[str, ...] = ()
+    #: module-level classes whose views run outside ATOMIC_REQUESTS (``non_atomic_requests``
+    #: on the class, its ``dispatch``, what its ``as_view`` returns, or a base's)
+    non_atomic_views: tuple[str, ...] = ()
     #: module-level Celery task classes whose ``apply_async`` waits for the commit
     commit_aware_task_bases: tuple[str, ...] = ()
     #: modules it re-exports with ``from x import *`` (absolute names), in order
@@ -94,6 +97,7 @@ class ModuleSummary:
             "functions": {name: asdict(summary) for name, summary in self.functions.items()},
             "aliases": self.aliases,
             "view_classes": list(self.view_classes),
+            "non_atomic_views": list(self.non_atomic_views),
             "commit_aware_task_bases": list(self.commit_aware_task_bases),
             "star_modules": list(self.star_modules),
             "receivers": [list(receiver) for receiver in self.receivers],
@@ -105,13 +109,14 @@ class ModuleSummary:
         functions = data.get("functions", {})
         aliases = data.get("aliases", {})
         view_classes = data.get("view_classes", [])
+        non_atomic = data.get("non_atomic_views", [])
         bases = data.get("commit_aware_task_bases", [])
         stars = data.get("star_modules", [])
         receivers = data.get("receivers", [])
         assert isinstance(receivers, list)
         classes = data.get("classes", {})
         assert isinstance(functions, dict) and isinstance(aliases, dict)
-        assert isinstance(view_classes, list) and isinstance(bases, list)
+        assert isinstance(view_classes, list) and isinstance(bases, list) and isinstance(non_atomic, list)
         assert isinstance(classes, dict)
         return cls(
             functions={
@@ -130,6 +135,7 @@ class ModuleSummary:
             },
             aliases=dict(aliases),
             view_classes=tuple(view_classes),
+            non_atomic_views=tuple(non_atomic),
             commit_aware_task_bases=tuple(bases),
             star_modules=tuple(str(name) for name in stars) if isinstance(stars, list) else (),
             receivers=tuple(

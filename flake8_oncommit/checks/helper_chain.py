@@ -128,13 +128,16 @@ class HelperChain(Check):
         ctx = self.ctx
         graph = ctx.calls.graph
         found: list[tuple[cst.Call, list[Step], str | None, Resolution | None]] = []
-        for call, cls, name in ctx.calls.self_calls:
+        for call, cls, name, caller in ctx.calls.self_calls:
             if id(call) in reported:
                 continue
-            for subclass in ctx.subclasses(cls):
+            subclasses = ctx.subclasses(cls)
+            for subclass in subclasses:
                 method = methods_of(subclass).get(name)
                 if method is None or id(method) in graph.covered or body_runs_later(method):
                     continue
+                if caller is not None and _overridden_between(subclass, cls, caller, subclasses):
+                    continue  # the subclass never runs the method making the call
                 chain = graph.chain(method, self._external_chain)
                 if chain is not None and not _off(_shape(call), self.guards.guard(method)):
                     may_run = f"{ctx.describe(call)} (may run {subclass.name.value}.{name}())"
@@ -325,6 +328,27 @@ def _shape(call: cst.Call, target: str | None = None) -> CallShape:
     absolute name of the function it runs."""
     last = target.rsplit(".", 1)[-1] if target is not None else None
     return shape_of(call, frozenset(), shifted=through_class(call), target=last)
+
+
+def _overridden_between(
+    subclass: cst.ClassDef, cls: cst.ClassDef, name: str, subclasses: list[cst.ClassDef]
+) -> bool:
+    """Whether ``subclass`` or a class between it and ``cls`` (one of ``subclasses``) defines
+    ``name`` itself: then ``cls``'s own ``name`` never runs on its instances."""
+    by_name = {candidate.name.value: candidate for candidate in subclasses}
+    pending, seen = [subclass], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if name in methods_of(current):
+            return True
+        for base in current.bases:
+            parent = by_name.get(base.value.value) if isinstance(base.value, cst.Name) else None
+            if parent is not None:
+                pending.append(parent)
+    return False
 
 
 def _off(shape: CallShape, guard: Guard | None) -> bool:
