@@ -36,6 +36,7 @@ from .walk import (
     block_body,
     body_runs_later,
     class_level_method,
+    is_super,
     iter_descendants,
     methods_of,
     parameter_names,
@@ -304,7 +305,8 @@ class CallRecorder:
                 return
             if owner is not None:
                 self.graph.free_calls.setdefault(id(owner), []).append(external)
-                self.graph.named_calls.setdefault(id(owner), []).append((node, external, through_class(node)))
+                shifted = through_class(node, ctx.rec.resolve)
+                self.graph.named_calls.setdefault(id(owner), []).append((node, external, shifted))
             if ctx.writing_blocks and ctx.rec.index is not None and not ctx.summary_only:
                 self.block_calls.append(
                     BlockCall(node, (), external, ctx.writing_blocks[0], self._resolution)
@@ -353,7 +355,7 @@ class CallRecorder:
             if method is None and ctx.class_nodes:
                 return self._inherited_target(ctx.class_nodes[-1], name) or ()
             return (method,) if method is not None and not body_runs_later(method) else ()
-        if _is_super(receiver) and ctx.class_nodes:
+        if is_super(receiver) and ctx.class_nodes:
             return self._super_target(ctx.class_nodes[-1], name)
         if isinstance(receiver, cst.Name):
             cls = ctx.rec.resolve(receiver)
@@ -634,10 +636,6 @@ def _acts_on_some_saves(signal: str, handler: cst.FunctionDef) -> bool:
 #: signal and override analysis (issue 14, items 4 and 5): the chains there need the call's
 #: flags (``save(broadcast=False)``), which a summary does not keep.
 _MODEL_LIFECYCLE = frozenset({"save", "delete"})
-
-
-def _is_super(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "super"
 
 
 def _same_class(one: Typed | None, other: Typed | None) -> bool:

@@ -118,7 +118,7 @@ class EnqueueRecognizer(Resolver):
             for library in LIBRARIES:
                 if qualified in library.transactional_decorators:
                     if _turned_off(decorator, library.immediate_when_false):
-                        return None  # its sends no longer wait: an unknown receiver's ``.delay()``
+                        return TaskDef(library.kind, name)  # a task of the library that sends at once
                     return TaskDef(Kind.TRANSACTIONAL, name)
                 if qualified in library.task_decorators or (
                     last in library.loose_task_decorators and library.kind in self.imported

@@ -10,7 +10,7 @@ from typing import Protocol
 import libcst as cst
 
 from .guards import OFF, OPEN, PARAMETER, UNKNOWN, CallShape, Guard, reach, recursion
-from .walk import iter_children, methods_of
+from .walk import iter_children, methods_of, names_assigned
 
 
 class CallGraph(Protocol):
@@ -21,15 +21,22 @@ class CallGraph(Protocol):
     named_calls: dict[int, list[tuple[cst.Call, str, bool]]]
 
 
-def through_class(call: cst.Call) -> bool:
-    """``Service.run(...)``, ``services.Service.run(...)``: the first parameter may be passed."""
+def through_class(call: cst.Call, resolve: Callable[[cst.BaseExpression], object] | None = None) -> bool:
+    """``Service.run(...)``, ``services.Service.run(...)``, ``service_cls.run(...)`` (an import of
+    a class under another name, when ``resolve`` gives what a name is bound to): the first
+    parameter may be passed."""
     func = call.func
     if not isinstance(func, cst.Attribute):
         return False
     receiver = func.value
     name = receiver.attr.value if isinstance(receiver, cst.Attribute) else None
     name = receiver.value if isinstance(receiver, cst.Name) else name
-    return name is not None and name[:1].isupper()
+    if name is not None and name[:1].isupper():
+        return True
+    if resolve is not None and isinstance(receiver, cst.Name):
+        bound = resolve(receiver)
+        return isinstance(bound, str) and bound.rsplit(".", 1)[-1][:1].isupper()
+    return False
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,10 @@ def signature(function: cst.FunctionDef, *, bound: bool) -> Signature:
         positional = positional[1:]
     named = (*params.posonly_params, *params.params, *params.kwonly_params)
     off = tuple(param.name.value for param in named if param.default is not None and is_off(param.default))
-    flags = frozenset(param.name.value for param in named) - _rebound(function)
+    # Positional-only ones are left out: ``f(flag=False)`` would go into ``**kwargs``, not to them.
+    flags = frozenset(param.name.value for param in (*params.params, *params.kwonly_params)) - _rebound(
+        function
+    )
     if any(not _is_method_decorator(decorator) for decorator in function.decorators):
         flags = frozenset()  # a decorator may pass or change what its caller passes
     return Signature(flags, tuple(positional), off)
@@ -161,34 +171,9 @@ def _tested(test: cst.BaseExpression, flags: frozenset[str]) -> tuple[frozenset[
 
 
 def _rebound(function: cst.FunctionDef) -> set[str]:
-    """Names ``function``'s own body assigns (a flag it rebinds tells nothing at the call)."""
-    found: set[str] = set()
-    pending: list[cst.CSTNode] = [function.body]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        targets: list[cst.CSTNode] = []
-        if isinstance(node, cst.Assign):
-            targets = [target.target for target in node.targets]
-        elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr, cst.Del)):
-            targets = [node.target]
-        elif isinstance(node, cst.AsName):
-            targets = [node.name]
-        elif isinstance(node, (cst.Global, cst.Nonlocal)):
-            found.update(item.name.value for item in node.names)
-        for target in targets:
-            stack = [target]
-            while stack:
-                current = stack.pop()
-                if isinstance(current, cst.Name):
-                    found.add(current.value)
-                elif isinstance(current, (cst.Tuple, cst.List)):
-                    stack.extend(element.value for element in current.elements)
-                elif isinstance(current, cst.StarredElement):
-                    stack.append(current.value)
-        pending.extend(iter_children(node))
-    return found
+    """Names ``function``'s own body binds, declares or deletes (a flag it rebinds tells nothing
+    at the call)."""
+    return names_assigned(function.body, declared=True)
 
 
 class LocalGuards:

@@ -86,6 +86,10 @@ class CallShape:
 
 #: ``Model.objects.create()`` runs ``obj.save(force_insert=True, using=...)``.
 IMPLICIT_SAVE = CallShape(keywords=(("force_insert", UNKNOWN), ("using", UNKNOWN)))
+#: ``update_or_create()`` also runs ``obj.save(using=..., update_fields=...)`` (Django 4.2+).
+IMPLICIT_UPDATE_SAVE = CallShape(
+    keywords=(("force_insert", UNKNOWN), ("using", UNKNOWN), ("update_fields", UNKNOWN))
+)
 
 
 def reach(shape: CallShape, guard: Guard | None) -> frozenset[str] | None:
@@ -97,17 +101,24 @@ def reach(shape: CallShape, guard: Guard | None) -> frozenset[str] | None:
         return shape.conditions
     value = dict(shape.keywords).get(guard.parameter)
     if value is None:
-        if shape.star or (shape.shifted and shape.positional):
-            value = UNKNOWN
-        elif guard.position is not None and guard.position < len(shape.positional):
-            value = shape.positional[guard.position]
-        else:
-            value = OFF if guard.off_by_default else UNKNOWN
+        value = UNKNOWN if shape.star else _positional(shape, guard)
     if value == OFF:
         return None
     if value.startswith(PARAMETER):
         return shape.conditions | {value[len(PARAMETER) :]}
     return shape.conditions
+
+
+def _positional(shape: CallShape, guard: Guard) -> str:
+    """What a call passes for the guard's parameter by position, or its default when it passes
+    nothing there. Through a class name (``shifted``) the first argument may be the instance:
+    the value must be the same read either way."""
+    default = OFF if guard.off_by_default else UNKNOWN
+    if guard.position is None:
+        return default
+    places = (guard.position, guard.position + 1) if shape.shifted else (guard.position,)
+    values = {shape.positional[place] if place < len(shape.positional) else default for place in places}
+    return values.pop() if len(values) == 1 else UNKNOWN
 
 
 def combine(

@@ -92,36 +92,39 @@ def _names_task_class(data: bytes) -> bool:
 
 #: ``def delay(`` / ``def apply_async(``: a module that sends jobs its own way.
 _OWN_SEND = re.compile(rb"\bdef\s+(?:delay|apply_async)\s*\(")
-#: ``import celery`` / ``from rq.job import ...``: a module built on a queue library.
-_QUEUE_IMPORT = re.compile(
-    rb"^[ \t]*(?:from|import)[ \t]+(?:"
-    + b"|".join(re.escape(package.encode()) for package in sorted(PACKAGES))
-    + rb")\b",
-    re.MULTILINE,
-)
 
 
 def _import_of(packages: Iterable[str]) -> re.Pattern[bytes]:
+    """``import celery`` / ``from rq.job import ...`` of one of ``packages`` (the one named: group 1)."""
     names = b"|".join(re.escape(package.encode()) for package in sorted(packages))
-    return re.compile(rb"^[ \t]*(?:from|import)[ \t]+(?:" + names + rb")\b", re.MULTILINE)
+    return re.compile(rb"^[ \t]*(?:from|import)[ \t]+(" + names + rb")\b", re.MULTILINE)
 
 
-#: Each queue library (kind value) with how a module that uses it imports it (its packages,
-#: and Django's ``django.tasks``).
-QUEUE_IMPORTS: tuple[tuple[str, re.Pattern[bytes]], ...] = tuple(
-    (library.kind.value, _import_of((*library.packages, *library.frame_packages)))
+#: A module built on a queue library.
+_QUEUE_IMPORT = _import_of(PACKAGES)
+#: Each queue library (kind value) by how a module that uses it imports it (its packages, and
+#: Django's ``django.tasks``).
+_KIND_OF_IMPORT: dict[str, str] = {
+    package: library.kind.value
     for library in LIBRARIES
-    if library.packages or library.frame_packages
-)
+    for package in (*library.packages, *library.frame_packages)
+}
+_ANY_QUEUE_IMPORT = _import_of(_KIND_OF_IMPORT)
 #: How a project that sends its own way shows it (:func:`implements_own_queue`).
 OWN_QUEUE = "own"
+#: Every answer :func:`queues_used` can give, in a fixed order.
+QUEUE_KINDS: tuple[str, ...] = (*dict.fromkeys(_KIND_OF_IMPORT.values()), OWN_QUEUE)
+#: What :func:`queues_used` reads, for the scan's format: a change re-reads every file.
+QUEUE_PATTERNS: bytes = _ANY_QUEUE_IMPORT.pattern + b"\n" + _OWN_SEND.pattern
 
 
 def queues_used(data: bytes) -> tuple[str, ...]:
     """How a module's bytes send jobs: the queue libraries they import (kind values), and
-    :data:`OWN_QUEUE` when they implement a queue of their own."""
-    found = tuple(kind for kind, pattern in QUEUE_IMPORTS if pattern.search(data) is not None)
-    return (*found, OWN_QUEUE) if implements_own_queue(data) else found
+    :data:`OWN_QUEUE` when they implement a queue of their own (one pass over the imports)."""
+    found = {_KIND_OF_IMPORT[match.group(1).decode()] for match in _ANY_QUEUE_IMPORT.finditer(data)}
+    if _OWN_SEND.search(data) is not None and _QUEUE_IMPORT.search(data) is None:
+        found.add(OWN_QUEUE)
+    return tuple(kind for kind in QUEUE_KINDS if kind in found)
 
 
 def implements_own_queue(data: bytes) -> bool:

@@ -22,8 +22,8 @@ from typing import Any
 from .cache import Store, content_hash, entry_id
 from .files import TEMP_MARKER, FileError, is_excluded_dir, read
 from .index import (
-    OWN_QUEUE,
-    QUEUE_IMPORTS,
+    QUEUE_KINDS,
+    QUEUE_PATTERNS,
     could_define_receiver,
     could_define_task_base,
     could_define_wrapper,
@@ -45,11 +45,9 @@ WRAPPER = 1  # it could define an atomic wrapper (see :func:`.index.could_define
 TASK_BASE = 2  # it could define a commit-aware Celery Task base (it overrides apply_async)
 RECEIVER = 4  # it could register a signal receiver (see :func:`.index.could_define_receiver`)
 #: it sends that way (:func:`.index.queues_used`: a queue library, or its own queue), one bit each from 8 up
-QUEUE_BITS: dict[str, int] = {
-    kind: 8 << number for number, kind in enumerate([*(kind for kind, _ in QUEUE_IMPORTS), OWN_QUEUE])
-}
-#: the bits above are part of the format
-SCAN_FORMAT = "6:" + ",".join(QUEUE_BITS)
+QUEUE_BITS: dict[str, int] = {kind: 8 << number for number, kind in enumerate(QUEUE_KINDS)}
+#: the bits above, and what sets them, are part of the format
+SCAN_FORMAT = "6:" + hashlib.sha1(",".join(QUEUE_BITS).encode() + QUEUE_PATTERNS).hexdigest()[:12]
 
 
 def _valid(row: object) -> bool:

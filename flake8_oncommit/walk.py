@@ -149,8 +149,9 @@ def names_read(node: cst.CSTNode) -> set[str]:
     return found
 
 
-def names_assigned(body: cst.CSTNode) -> set[str]:
-    """Names a block binds in its own scope (nested scopes excluded)."""
+def names_assigned(body: cst.CSTNode, *, declared: bool = False) -> set[str]:
+    """Names a block binds in its own scope (nested scopes excluded); ``declared`` adds the names
+    it declares ``global``/``nonlocal`` or deletes."""
     found: set[str] = set()
 
     def targets(target: cst.BaseExpression) -> None:
@@ -170,6 +171,14 @@ def names_assigned(body: cst.CSTNode) -> set[str]:
                 found.add(name.value)
         elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             found.add(node.name.value)
+        elif isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
+            found.add(node.name.value)
+        elif isinstance(node, cst.MatchMapping) and node.rest is not None:
+            found.add(node.rest.value)
+        elif declared and isinstance(node, (cst.Global, cst.Nonlocal)):
+            found.update(item.name.value for item in node.names)
+        elif declared and isinstance(node, cst.Del):
+            targets(node.target)
     return found
 
 
@@ -247,6 +256,11 @@ def target_names(target: cst.BaseExpression) -> set[str]:
     if isinstance(target, cst.StarredElement):
         return target_names(target.value)
     return set()
+
+
+def is_super(node: cst.BaseExpression) -> bool:
+    """``super()`` or ``super(Cls, self)``."""
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "super"
 
 
 def methods_of(cls: cst.ClassDef) -> dict[str, cst.FunctionDef]:

@@ -53,10 +53,17 @@ def test_a_flag_on_by_default_or_no_enqueue() -> None:
     assert reach(IMPLICIT_SAVE, FLAG) is None
 
 
-def test_through_a_class_name_positions_are_not_read() -> None:
-    shape = shape_of(call("Service.sync(obj, False)"), frozenset(), shifted=True)
-    assert reach(shape, FLAG) == frozenset()
-    assert reach(shape_of(call("Service.sync()"), frozenset(), shifted=True), FLAG) is None
+def test_through_a_class_name_a_position_counts_only_when_both_readings_agree() -> None:
+    """``Service.sync(obj, False)``: the flag is ``obj`` or ``False`` depending on whether ``sync``
+    is a plain method taking the instance first; only a value both readings agree on is read."""
+
+    def through_class(text: str) -> frozenset[str] | None:
+        return reach(shape_of(call(text), frozenset(), shifted=True), Guard("asynchronous", 0, True))
+
+    assert through_class("Service.sync(obj, False)") == frozenset()
+    assert through_class("Service.sync(False, False)") is None
+    assert through_class("Service.sync(obj)") == frozenset(), "obj, or the default"
+    assert through_class("Service.sync()") is None
 
 
 def test_combine() -> None:

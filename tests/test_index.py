@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 
 import pytest
+from fixture_format import FIXTURES
 
-from flake8_oncommit import check_source
+from flake8_oncommit import check_source, fix_source
 from flake8_oncommit.cache import CACHE_DIR, Store
 from flake8_oncommit.config import Config
 from flake8_oncommit.engine import project_index
@@ -280,3 +281,21 @@ def test_a_helper_caller_without_any_enqueue_word_is_checked(project: Path) -> N
         [str(SCRIPT), "--check", "--no-cache", "shop/orders.py"], cwd=project, capture_output=True, text=True
     )
     assert "shop/orders.py:8:5: OC105 plain()" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_an_immediate_flagsmith_task_is_reported_whatever_else_the_project_imports(tmp_path: Path) -> None:
+    """``@register_task_handler(transaction_on_commit=False)`` makes a task of that library that
+    sends at once: it is not a receiver of unknown type, so a project importing RQ and no Celery
+    still gets the finding, and ``--style celery`` offers no Celery twin for it."""
+    (tmp_path / "manage.py").write_text("")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "queues.py").write_text("import django_rq\n")
+    source = FIXTURES / "flagsmith_task_processor.py"
+    target = tmp_path / "app" / "segments.py"
+    target.write_text(source.read_text())
+    found = check_source(target.read_text(), filename=str(target), project_root=tmp_path)
+    assert [(finding.code, finding.line) for finding in found] == [("OC101", 28)]
+    celery_style = Config(style="celery")
+    fixed = fix_source(target.read_text(), config=celery_style, filename=str(target), project_root=tmp_path)
+    assert "partial(ping_webhook.delay" in fixed

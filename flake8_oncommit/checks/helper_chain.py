@@ -18,12 +18,12 @@ import libcst as cst
 from ..callgraph import BlockCall, Resolution, Step, chain_text
 from ..findings import RawFinding
 from ..guard_reading import LocalGuards, shape_of, through_class
-from ..guards import IMPLICIT_SAVE, CallShape, Guard, reach
+from ..guards import IMPLICIT_SAVE, IMPLICIT_UPDATE_SAVE, CallShape, Guard, reach
 from ..model_signals import manager_model, sender_matches
 from ..names import LocalClass, LocalFunction, dotted_name
 from ..positions import locate
 from ..rules import RULES
-from ..walk import body_runs_later, is_hook, methods_of
+from ..walk import body_runs_later, is_hook, is_super, iter_descendants, methods_of
 from .base import Check
 
 if TYPE_CHECKING:
@@ -62,9 +62,8 @@ class HelperChain(Check):
         for block_call in calls:
             if block_call.external is not None:
                 chain = self._external_chain(block_call.external, first=True)
-                if chain is not None and not _off(
-                    _shape(block_call.call, block_call.external), self._external_guard(block_call.external)
-                ):
+                shape = self._shape(block_call.call, block_call.external)
+                if chain is not None and not _off(shape, self._external_guard(block_call.external)):
                     found.append((block_call.call, chain, None, block_call.resolution))
                 continue
             for target in block_call.targets:
@@ -139,7 +138,7 @@ class HelperChain(Check):
                 if caller is not None and _overridden_between(subclass, cls, caller, subclasses):
                     continue  # the subclass never runs the method making the call
                 chain = graph.chain(method, self._external_chain)
-                if chain is not None and not _off(_shape(call), self.guards.guard(method)):
+                if chain is not None and not _off(self._shape(call), self.guards.guard(method)):
                     may_run = f"{ctx.describe(call)} (may run {subclass.name.value}.{name}())"
                     found.append((call, chain, may_run, None))
                     reported.add(id(call))
@@ -166,7 +165,7 @@ class HelperChain(Check):
         for module, subclass in index.overriders(f"{ctx.module_name}.{cls.name.value}", name):
             chain = self._external_chain(f"{module}.{subclass}.{name}", first=True)
             if chain is not None and not _off(
-                _shape(call), self._external_guard(f"{module}.{subclass}.{name}")
+                self._shape(call), self._external_guard(f"{module}.{subclass}.{name}")
             ):
                 return call, chain, f"{ctx.describe(call)} (may run {subclass}.{name}() of {module})", None
         return None
@@ -207,7 +206,10 @@ class HelperChain(Check):
         (``Order.objects.create()`` runs ``save()`` with no flag of the model's own)."""
         ctx = self.ctx
         prefix = f"{ctx.module_name}." if ctx.module_name else None
-        shape = IMPLICIT_SAVE if manager_model(call) is not None else _shape(call)
+        shape = self._shape(call)
+        if manager_model(call) is not None:
+            updates = isinstance(call.func, cst.Attribute) and call.func.attr.value == "update_or_create"
+            shape = IMPLICIT_UPDATE_SAVE if updates else IMPLICIT_SAVE
         if prefix is not None and model.startswith(prefix):
             cls = ctx.rec.names.scopes[0].bindings.get(model[len(prefix) :])
             if not isinstance(cls, LocalClass):
@@ -259,6 +261,13 @@ class HelperChain(Check):
         if ctx.rec.is_configured(function, ctx.config.transactional_queues):
             return None
         return ctx.calls.graph.chain(function.node, self._external_chain)
+
+    def _shape(self, call: cst.Call, target: str | None = None) -> CallShape:
+        """What a call in a block passes (a name passes an unknown value there); ``target``: the
+        absolute name of the function it runs."""
+        last = target.rsplit(".", 1)[-1] if target is not None else None
+        shifted = through_class(call, self.ctx.rec.resolve)
+        return shape_of(call, frozenset(), shifted=shifted, target=last)
 
     def _external_guard(self, qualified: str) -> Guard | None:
         """The guard of a helper of another module (None: no enqueue reached through it)."""
@@ -323,18 +332,12 @@ class HelperChain(Check):
         return None
 
 
-def _shape(call: cst.Call, target: str | None = None) -> CallShape:
-    """What a call in a block passes (a name passes an unknown value there); ``target``: the
-    absolute name of the function it runs."""
-    last = target.rsplit(".", 1)[-1] if target is not None else None
-    return shape_of(call, frozenset(), shifted=through_class(call), target=last)
-
-
 def _overridden_between(
     subclass: cst.ClassDef, cls: cst.ClassDef, name: str, subclasses: list[cst.ClassDef]
 ) -> bool:
     """Whether ``subclass`` or a class between it and ``cls`` (one of ``subclasses``) defines
-    ``name`` itself: then ``cls``'s own ``name`` never runs on its instances."""
+    ``name`` itself without calling up (``super().name()``, ``Base.name(self)``): then ``cls``'s
+    own ``name`` never runs on its instances."""
     by_name = {candidate.name.value: candidate for candidate in subclasses}
     pending, seen = [subclass], set()
     while pending:
@@ -342,13 +345,26 @@ def _overridden_between(
         if id(current) in seen:
             continue
         seen.add(id(current))
-        if name in methods_of(current):
+        method = methods_of(current).get(name)
+        if method is not None and not _calls_up(method, name):
             return True
         for base in current.bases:
             parent = by_name.get(base.value.value) if isinstance(base.value, cst.Name) else None
             if parent is not None:
                 pending.append(parent)
     return False
+
+
+def _calls_up(method: cst.FunctionDef, name: str) -> bool:
+    """Whether ``method`` calls ``name`` of a base: ``super().name(...)`` or ``Base.name(self, ...)``."""
+    return any(
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == name
+        and (is_super(node.func.value) or isinstance(node.func.value, (cst.Name, cst.Attribute)))
+        and not (isinstance(node.func.value, cst.Name) and node.func.value.value in ("self", "cls"))
+        for node in iter_descendants(method.body)
+    )
 
 
 def _off(shape: CallShape, guard: Guard | None) -> bool:

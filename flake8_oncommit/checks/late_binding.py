@@ -55,7 +55,15 @@ class LateBinding(Check):
         if opener is None or outermost.opener_is_decorator or outermost.request:
             return False
         loops = [loop for loop in self.ctx.loops if loop.rebinds() & set(hits)]
-        return all(any(node is opener for node in iter_descendants(loop.body)) for loop in loops)
+        # A ``with`` of the loop body: it ends with the iteration (``stack.enter_context(atomic())``
+        # in a loop does not, when the stack outlives the loop).
+        return all(
+            any(
+                isinstance(node, cst.With) and any(item.item is opener for item in node.items)
+                for node in iter_descendants(loop.body)
+            )
+            for loop in loops
+        )
 
     def _fix(
         self, callback: cst.BaseExpression, function: cst.FunctionDef | None, hits: tuple[str, ...]

@@ -24,6 +24,7 @@ class Kind(str, Enum):
     HUEY = "huey"
     DJANGO = "django"
     PROCRASTINATE = "procrastinate"
+    FLAGSMITH = "flagsmith-task-processor"
     #: a configured project function or method (``enqueue-functions``)
     PROJECT = "project"
     #: delivery already waits for the commit (a transactional queue)

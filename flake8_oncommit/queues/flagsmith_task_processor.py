@@ -20,7 +20,7 @@ from __future__ import annotations
 from .base import Kind, QueueLibrary
 
 FLAGSMITH_TASK_PROCESSOR = QueueLibrary(
-    kind=Kind.TRANSACTIONAL,
+    kind=Kind.FLAGSMITH,
     packages=(),
     transactional_decorators=frozenset({"task_processor.decorators.register_task_handler"}),
     immediate_when_false=frozenset({"transaction_on_commit"}),
