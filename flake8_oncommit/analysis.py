@@ -16,7 +16,7 @@ from .checks import selected
 from .config import DEFAULT_CONFIG, Config
 from .context import Context
 from .findings import RawFinding
-from .guard_reading import conditions, shape_of, signature
+from .guard_reading import conditions, named_shapes, signature
 from .index import ProjectIndex
 from .libraries import NOT_PROJECT_PACKAGES
 from .modules import absolute_name
@@ -192,21 +192,8 @@ def _with_guards(
     for call in graph.free_enqueue_nodes.get(key, ()):
         flags = tested.get(id(call), none)
         waits = flags if waits is None else waits & flags
-    calls = tuple(
-        dict.fromkeys(
-            (
-                name,
-                shape_of(
-                    call,
-                    shape.flags,
-                    tested.get(id(call), none),
-                    shifted=shifted,
-                    target=name.rsplit(".", 1)[-1],
-                ).encode(),
-            )
-            for call, name, shifted in graph.named_calls.get(key, ())
-        )
-    )
+    shapes = named_shapes(graph, function, shape.flags, tested)
+    calls = tuple(dict.fromkeys((name, passed.encode()) for name, passed in shapes))
     return dataclasses.replace(
         found,
         enqueue_guard=tuple(sorted(waits or ())),

@@ -3,14 +3,14 @@ what a call passes; and the guards of one module's functions after the walk."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 import libcst as cst
 
 from .guards import OFF, OPEN, PARAMETER, UNKNOWN, CallShape, Guard, reach, recursion
-from .walk import iter_children, methods_of, names_assigned
+from .walk import iter_children, iter_descendants, methods_of, names_assigned
 
 
 class CallGraph(Protocol):
@@ -61,9 +61,9 @@ def signature(function: cst.FunctionDef, *, bound: bool) -> Signature:
     named = (*params.posonly_params, *params.params, *params.kwonly_params)
     off = tuple(param.name.value for param in named if param.default is not None and is_off(param.default))
     # Positional-only ones are left out: ``f(flag=False)`` would go into ``**kwargs``, not to them.
-    flags = frozenset(param.name.value for param in (*params.params, *params.kwonly_params)) - _rebound(
-        function
-    )
+    # A flag the body rebinds (assigns, imports, deletes, declares global) tells nothing at the call.
+    rebound = names_assigned(function.body, declared=True)
+    flags = frozenset(param.name.value for param in (*params.params, *params.kwonly_params)) - rebound
     if any(not _is_method_decorator(decorator) for decorator in function.decorators):
         flags = frozenset()  # a decorator may pass or change what its caller passes
     return Signature(flags, tuple(positional), off)
@@ -170,12 +170,6 @@ def _tested(test: cst.BaseExpression, flags: frozenset[str]) -> tuple[frozenset[
     return frozenset(), frozenset()
 
 
-def _rebound(function: cst.FunctionDef) -> set[str]:
-    """Names ``function``'s own body binds, declares or deletes (a flag it rebinds tells nothing
-    at the call)."""
-    return names_assigned(function.body, declared=True)
-
-
 class LocalGuards:
     """The guards of one module's functions, from the walk's call graph (after the walk).
 
@@ -200,7 +194,10 @@ class LocalGuards:
     def is_method(self, function: cst.FunctionDef) -> bool:
         if self._methods is None:
             self._methods = {
-                id(method) for node in _classes(self.module) for method in methods_of(node).values()
+                id(method)
+                for node in iter_descendants(self.module)
+                if isinstance(node, cst.ClassDef)
+                for method in methods_of(node).values()
             }
         return id(function) in self._methods
 
@@ -239,24 +236,24 @@ class LocalGuards:
             reached = reach(passed, self.guard(target))
             if reached is not None:
                 found.append(reached)
-        for call, name, shifted in graph.named_calls.get(key, ()):
-            passed = shape_of(
-                call, shape.flags, tested.get(id(call), none), shifted=shifted, target=_last(name)
-            )
+        for name, passed in named_shapes(graph, function, shape.flags, tested):
             reached = reach(passed, self.elsewhere(name))
             if reached is not None:
                 found.append(reached)
         return recursion(found, recursive, shape.positional, shape.off_by_default)
 
 
-def _last(qualified: str) -> str:
-    return qualified.rsplit(".", 1)[-1]
-
-
-def _classes(module: cst.Module) -> Iterable[cst.ClassDef]:
-    pending: list[cst.CSTNode] = [module]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, cst.ClassDef):
-            yield node
-        pending.extend(iter_children(node))
+def named_shapes(
+    graph: CallGraph, function: cst.FunctionDef, flags: frozenset[str], tested: dict[int, frozenset[str]]
+) -> list[tuple[str, CallShape]]:
+    """What ``function``'s calls to other modules' functions pass (absolute name, shape)."""
+    none: frozenset[str] = frozenset()
+    return [
+        (
+            name,
+            shape_of(
+                call, flags, tested.get(id(call), none), shifted=shifted, target=name.rsplit(".", 1)[-1]
+            ),
+        )
+        for call, name, shifted in graph.named_calls.get(id(function), ())
+    ]

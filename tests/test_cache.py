@@ -192,6 +192,17 @@ def same_as_cold(root: Path, *args: str) -> list[str]:
     return warm
 
 
+def seen_on_then_off(root: Path, module: Path, template: str, bodies: tuple[str, str], where: str) -> None:
+    """Write ``module`` from ``template`` with a body that enqueues, then with one that does not:
+    the OC105 at ``where`` (``file:line`` in ``shop/``) appears, then goes, warm as cold."""
+    on, off = bodies
+    module.write_text(template.format(body=on))
+    assert f"./shop/{where} OC105" in same_as_cold(root)
+    module.write_text(template.format(body=off))
+    later(module)
+    assert f"./shop/{where} OC105" not in same_as_cold(root)
+
+
 def later(path: Path) -> None:
     """A new mtime, whatever the file system's resolution."""
     stamp = time.time() + 10
@@ -474,11 +485,9 @@ def test_a_signal_receiver_in_another_module_is_followed_warm(shop: Path) -> Non
     (shop / "shop" / "saves.py").write_text(SAVES)
     assert "./shop/saves.py:9 OC105" not in same_as_cold(shop)
     receivers = shop / "shop" / "receivers.py"
-    receivers.write_text(RECEIVERS.format(body="ship.delay(instance.pk)"))
-    assert "./shop/saves.py:9 OC105" in same_as_cold(shop)
-    receivers.write_text(RECEIVERS.format(body="return instance.pk"))
-    later(receivers)
-    assert "./shop/saves.py:9 OC105" not in same_as_cold(shop)
+    seen_on_then_off(
+        shop, receivers, RECEIVERS, ("ship.delay(instance.pk)", "return instance.pk"), "saves.py:9"
+    )
     receivers.write_text(RECEIVERS.format(body="ship.delay(instance.pk)"))
     later(receivers)
     assert "./shop/saves.py:9 OC105" in same_as_cold(shop)
@@ -671,11 +680,7 @@ def test_an_override_in_another_module_is_followed_warm(shop: Path) -> None:
     (shop / "shop" / "checkout.py").write_text(HOOKED)
     assert "./shop/checkout.py:8 OC105" not in same_as_cold(shop)
     partner = shop / "shop" / "partner.py"
-    partner.write_text(PARTNER.format(body="ship.delay(order.pk)"))
-    assert "./shop/checkout.py:8 OC105" in same_as_cold(shop)
-    partner.write_text(PARTNER.format(body="return None"))
-    later(partner)
-    assert "./shop/checkout.py:8 OC105" not in same_as_cold(shop)
+    seen_on_then_off(shop, partner, PARTNER, ("ship.delay(order.pk)", "return None"), "checkout.py:8")
 
 
 FLAGGED = """\
